@@ -1,0 +1,43 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+
+namespace SocketStarter.Backend;
+
+/// <summary>
+/// The event journal and snapshot store, any database Akka.Persistence.Sql (linq2db) supports. The default is an
+/// embedded SQLite file under data/; PostgreSQL is JOURNAL_PROVIDER=PostgreSQL15 and its connection string.
+/// </summary>
+public sealed record JournalSettings(string ProviderName, string ConnectionString)
+{
+    public const string SqliteProvider = "SQLite.MS";
+
+    public static JournalSettings FromConfiguration(IConfiguration configuration)
+    {
+        var provider = configuration["JOURNAL_PROVIDER"] is { Length: > 0 } p ? p : SqliteProvider;
+        var connectionString = configuration["JOURNAL_CONNECTION_STRING"] is { Length: > 0 } c
+            ? c
+            : $"Data Source={Path.Combine("data", "socketstarter.db")}";
+        return new JournalSettings(provider, connectionString);
+    }
+
+    public bool IsSqlite => ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// SQLite: create the file's folder, switch the file to write-ahead logging so that several backend
+    /// processes on one host can share it, and wait for locks rather than fail.
+    /// </summary>
+    public JournalSettings Prepare()
+    {
+        if (!IsSqlite) return this;
+        var builder = new SqliteConnectionStringBuilder(ConnectionString) { DefaultTimeout = 30 };
+        if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } folder) Directory.CreateDirectory(folder);
+        using (var connection = new SqliteConnection(builder.ConnectionString))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode=WAL;";
+            command.ExecuteNonQuery();
+        }
+        return this with { ConnectionString = builder.ConnectionString };
+    }
+}

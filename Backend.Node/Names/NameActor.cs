@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Persistence;
+using SocketStarter.Messages;
+
+namespace SocketStarter.Backend.Names;
+
+/// <summary>One user name, held by at most one live session across the cluster.</summary>
+public sealed class NameActor : ReceivePersistentActor
+{
+    private readonly string _nameKey;
+    private string? _owner;
+
+    public static Props Props(string nameKey) => Akka.Actor.Props.Create(() => new NameActor(nameKey));
+
+    public NameActor(string nameKey)
+    {
+        _nameKey = nameKey;
+
+        Recover<NameEvents.Claimed>(claimed => _owner = claimed.SessionId);
+        Recover<NameEvents.Freed>(_ => _owner = null);
+
+        Command<NameCommands.Claim>(claim =>
+        {
+            if (_owner == claim.SessionId)
+                Sender.Tell(new NameReplies.ClaimResult(_nameKey, claim.OpId, Granted: true));
+            else if (_owner is not null)
+                Sender.Tell(new NameReplies.ClaimResult(_nameKey, claim.OpId, Granted: false));
+            else
+                Persist(new NameEvents.Claimed(claim.SessionId), claimed =>
+                {
+                    _owner = claimed.SessionId;
+                    Sender.Tell(new NameReplies.ClaimResult(_nameKey, claim.OpId, Granted: true));
+                });
+        });
+        Command<NameCommands.Release>(release =>
+        {
+            if (_owner != release.SessionId)
+                Sender.Tell(new NameReplies.Released(_nameKey, release.OpId));
+            else
+                Persist(new NameEvents.Freed(release.SessionId), _ =>
+                {
+                    _owner = null;
+                    Sender.Tell(new NameReplies.Released(_nameKey, release.OpId));
+                });
+        });
+        Command<StopEntity>(_ => Context.Stop(Self));
+    }
+
+    public override string PersistenceId => $"name-{_nameKey}";
+}

@@ -1,0 +1,38 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SocketStarter.Backend;
+using SocketStarter.Backend.Names;
+using SocketStarter.Backend.Rooms;
+using SocketStarter.Backend.Sessions;
+using SocketStarter.Shared.Hosting;
+
+// A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes)
+// shuts its actor system down; it then starts over with a fresh one rather than hang or exit.
+while (true)
+{
+    var builder = Host.CreateApplicationBuilder(args);
+    var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.BackendRole, defaultPort: 0);
+    var journal = JournalSettings.FromConfiguration(builder.Configuration).Prepare();
+    var sessions = new SessionSettings(
+        ResumeWindow: TimeSpan.FromSeconds(builder.Configuration.GetValue("RESUME_WINDOW_SECONDS", 60)),
+        RetryInterval: TimeSpan.FromMilliseconds(500));
+
+    builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
+        .AddSocketStarterCluster(cluster)
+        .AddHocon("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 20s", HoconAddMode.Prepend)
+        .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
+        .AddNameShards()
+        .AddRoomShards()
+        .AddSessionShards(sessions));
+
+    using var host = builder.Build();
+    await host.RunAsync();
+
+    var system = host.Services.GetRequiredService<ActorSystem>();
+    if (CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClusterJoinUnsuccessfulReason) break;
+    Console.Error.WriteLine("Could not join the cluster in time; starting over.");
+}

@@ -1,0 +1,365 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using SocketStarter.Messages;
+using SocketStarter.Messages.ClientProtocol;
+using static SocketStarter.Messages.SessionCommands;
+
+namespace SocketStarter.Backend.Sessions;
+
+public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval);
+
+/// <summary>
+/// One client session: its name, its rooms, and which connection carries it. It applies the client's frames
+/// in the order sent and acknowledges each only after every effect is persisted (here, in the room, or in the
+/// name registry), so the frontend can retry until acknowledged and nothing it read is lost or applied twice.
+/// </summary>
+public sealed class SessionActor : ReceivePersistentActor, IWithTimers
+{
+    private const string RetryTimer = "retry";
+    private const string ExpiryTimer = "expiry";
+
+    private readonly string _sessionId;
+    private readonly IActorRef _rooms;
+    private readonly IActorRef _names;
+    private readonly SessionSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private string? _tokenHash;
+    private bool _ended;
+    private string? _name;
+    private readonly SortedSet<string> _joinedRooms = new(StringComparer.Ordinal);
+    private string? _connectionId;
+    private IActorRef? _frontend;
+    private DateTime? _detachedAt;
+
+    /// <summary>Last applied envelope per connection: retries at or below it are repeats. In memory only:
+    /// after a restart, repeats are harmless because every step below is idempotent.</summary>
+    private readonly Dictionary<string, long> _appliedSeqNo = new();
+
+    private long _nextOpId = Random.Shared.NextInt64(1, long.MaxValue / 2);
+    private PendingOperation? _pending;
+
+    private sealed record PendingOperation(long OpId, IActorRef Target, IEntityOperation Command, Action<object> OnReply);
+    private sealed record RetryOperation;
+    private sealed record ExpireSession;
+
+    public static Props Props(string sessionId, IActorRef rooms, IActorRef names, SessionSettings settings) =>
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, rooms, names, settings));
+
+    public SessionActor(string sessionId, IActorRef rooms, IActorRef names, SessionSettings settings)
+    {
+        _sessionId = sessionId;
+        _rooms = rooms;
+        _names = names;
+        _settings = settings;
+
+        Recover<SessionEvents.Started>(Apply);
+        Recover<SessionEvents.Attached>(Apply);
+        Recover<SessionEvents.Detached>(Apply);
+        Recover<SessionEvents.NameSet>(Apply);
+        Recover<SessionEvents.RoomJoined>(Apply);
+        Recover<SessionEvents.RoomLeft>(Apply);
+        Recover<SessionEvents.Ended>(Apply);
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Ready();
+    }
+
+    public override string PersistenceId => $"session-{_sessionId}";
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private bool Started => _tokenHash is not null && !_ended;
+
+    private void Ready()
+    {
+        Command<Attach>(HandleAttach);
+        Command<ClientFrame>(frame => Once(frame, () => HandleFrame(frame)));
+        Command<Detach>(detach => Once(detach, () => HandleDetach(detach)));
+        Command<Terminated>(terminated =>
+        {
+            if (Equals(terminated.ActorRef, _frontend) && _detachedAt is null && _connectionId is { } connectionId)
+                PersistDetached(connectionId, () => { });
+        });
+        Command<ExpireSession>(_ => EndIfExpired());
+        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<RetryOperation>(_ => { });
+    }
+
+    /// <summary>While another entity works on a step: stash everything else, retry until it answers.</summary>
+    private void AwaitingReply()
+    {
+        Command<RoomReplies.Done>(done => Complete(done.OpId, done));
+        Command<NameReplies.ClaimResult>(result => Complete(result.OpId, result));
+        Command<NameReplies.Released>(released => Complete(released.OpId, released));
+        Command<RetryOperation>(_ => _pending?.Target.Tell(_pending.Command));
+        // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
+        Command<StopEntity>(_ => Context.Stop(Self));
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void Call(IActorRef target, Func<long, IEntityOperation> build, Action<object> onReply)
+    {
+        var command = build(++_nextOpId);
+        _pending = new PendingOperation(command.OpId, target, command, onReply);
+        target.Tell(command);
+        Timers.StartPeriodicTimer(RetryTimer, new RetryOperation(), _settings.RetryInterval);
+        Become(AwaitingReply);
+    }
+
+    private void Complete(long opId, object reply)
+    {
+        if (_pending is not { } pending || pending.OpId != opId) return;
+        _pending = null;
+        Timers.Cancel(RetryTimer);
+        Become(Ready);
+        pending.OnReply(reply);
+        if (_pending is null) Stash.UnstashAll();
+    }
+
+    /// <summary>Runs the steps one after another, then <paramref name="done"/>.</summary>
+    private void CallEach<T>(IEnumerable<T> items, IActorRef target, Func<T, long, IEntityOperation> build, Action done)
+    {
+        var list = items.ToList();
+        CallNext(0);
+
+        void CallNext(int index)
+        {
+            if (index >= list.Count)
+                done();
+            else
+                Call(target, opId => build(list[index], opId), _ => CallNext(index + 1));
+        }
+    }
+
+    private void Once(ISessionEnvelope envelope, Action apply)
+    {
+        if (_appliedSeqNo.TryGetValue(envelope.ConnectionId, out var applied) && envelope.SeqNo <= applied)
+        {
+            Acknowledge(envelope);
+            return;
+        }
+        if (!Started)
+        {
+            // The session ended (or never started): nobody is left to answer.
+            Acknowledge(envelope);
+            PassivateIfIdle();
+            return;
+        }
+        apply();
+    }
+
+    private void Acknowledge(ISessionEnvelope envelope)
+    {
+        _appliedSeqNo[envelope.ConnectionId] = Math.Max(envelope.SeqNo, _appliedSeqNo.GetValueOrDefault(envelope.ConnectionId));
+        envelope.Frontend.Tell(new FrontendCommands.Acknowledged(_sessionId, envelope.ConnectionId, envelope.SeqNo));
+    }
+
+    private void HandleAttach(Attach attach)
+    {
+        if (_appliedSeqNo.TryGetValue(attach.ConnectionId, out var applied) && attach.SeqNo <= applied)
+        {
+            Acknowledge(attach);
+            return;
+        }
+
+        if (attach.NewTokenHash is { } tokenHash)
+        {
+            if (_tokenHash is null)
+                Persist(new SessionEvents.Started(tokenHash), started => { Apply(started); AttachConnection(attach); });
+            else
+                AttachConnection(attach);
+            return;
+        }
+
+        if (!Started || attach.ResumeSecret is null || !ResumeToken.Verify(attach.ResumeSecret, _tokenHash!))
+        {
+            attach.Frontend.Tell(new FrontendCommands.ResumeRefused(_sessionId, attach.ConnectionId, attach.SeqNo));
+            PassivateIfIdle();
+            return;
+        }
+        AttachConnection(attach);
+    }
+
+    private void AttachConnection(Attach attach)
+    {
+        // A resumed session (same frontend or another) must be subscribed again to its rooms' deliveries.
+        var rebind = _frontend is not null;
+        Persist(new SessionEvents.Attached(attach.ConnectionId, attach.Frontend), attached =>
+        {
+            Apply(attached);
+            Timers.Cancel(ExpiryTimer);
+            if (rebind)
+                CallEach(_joinedRooms, _rooms, (room, opId) => new RoomCommands.Rebind(room, _sessionId, opId, attach.Frontend),
+                    () => Acknowledge(attach));
+            else
+                Acknowledge(attach);
+        });
+    }
+
+    private void HandleDetach(Detach detach)
+    {
+        if (detach.ConnectionId != _connectionId || _detachedAt is not null)
+        {
+            Acknowledge(detach);
+            return;
+        }
+        PersistDetached(detach.ConnectionId, () => Acknowledge(detach));
+    }
+
+    private void PersistDetached(string connectionId, Action then)
+    {
+        Persist(new SessionEvents.Detached(connectionId, DateTime.UtcNow), detached =>
+        {
+            Apply(detached);
+            ScheduleExpiry();
+            then();
+        });
+    }
+
+    private void HandleFrame(ClientFrame frame)
+    {
+        switch (ClientRequest.Parse(frame.Payload))
+        {
+            case ClientRequest.Rejected rejected:
+                Reply(frame, ServerFrames.Error(rejected.Code, rejected.Message, rejected.Ref));
+                Acknowledge(frame);
+                break;
+            case ClientRequest.Register register:
+                HandleRegister(frame, register.Name);
+                break;
+            case ClientRequest.Join join when _name is null:
+                RejectAndAcknowledge(frame, ErrorCodes.NotRegistered, "Register a name before joining a room.", "join");
+                break;
+            case ClientRequest.Join join:
+                Call(_rooms, opId => new RoomCommands.Join(join.Room, _sessionId, opId, _name, frame.Frontend, join.Since), _ =>
+                {
+                    if (_joinedRooms.Contains(join.Room))
+                        Acknowledge(frame);
+                    else
+                        Persist(new SessionEvents.RoomJoined(join.Room), joined => { Apply(joined); Acknowledge(frame); });
+                });
+                break;
+            case ClientRequest.Leave leave when !_joinedRooms.Contains(leave.Room):
+                RejectAndAcknowledge(frame, ErrorCodes.NotJoined, $"You are not in room '{leave.Room}'.", "leave");
+                break;
+            case ClientRequest.Leave leave:
+                Call(_rooms, opId => new RoomCommands.Leave(leave.Room, _sessionId, opId, Expired: false), _ =>
+                    Persist(new SessionEvents.RoomLeft(leave.Room), left => { Apply(left); Acknowledge(frame); }));
+                break;
+            case ClientRequest.Say say when !_joinedRooms.Contains(say.Room):
+                RejectAndAcknowledge(frame, ErrorCodes.NotJoined, $"Join room '{say.Room}' before saying something in it.", "say");
+                break;
+            case ClientRequest.Say say:
+                Call(_rooms, opId => new RoomCommands.Post(say.Room, _sessionId, opId, _name!, say.Text, say.Id,
+                    $"{frame.ConnectionId}:{frame.SeqNo}"), _ => Acknowledge(frame));
+                break;
+        }
+    }
+
+    private void HandleRegister(ClientFrame frame, string name)
+    {
+        if (name == _name)
+        {
+            Reply(frame, ServerFrames.Registered(name));
+            Acknowledge(frame);
+            return;
+        }
+
+        var previousKey = _name is null ? null : NameKey(_name);
+        Call(_names, opId => new NameCommands.Claim(NameKey(name), _sessionId, opId), reply =>
+        {
+            if (reply is NameReplies.ClaimResult { Granted: false })
+            {
+                RejectAndAcknowledge(frame, ErrorCodes.NameTaken, $"The name '{name}' is taken.", "register");
+                return;
+            }
+            Persist(new SessionEvents.NameSet(name), set =>
+            {
+                Apply(set);
+                void Finish() => CallEach(_joinedRooms, _rooms, (room, opId) => new RoomCommands.Rename(room, _sessionId, opId, name), () =>
+                {
+                    Reply(frame, ServerFrames.Registered(name));
+                    Acknowledge(frame);
+                });
+                if (previousKey is not null && previousKey != NameKey(name))
+                    Call(_names, opId => new NameCommands.Release(previousKey, _sessionId, opId), _ => Finish());
+                else
+                    Finish();
+            });
+        });
+    }
+
+    private void RejectAndAcknowledge(ClientFrame frame, string code, string message, string reference)
+    {
+        Reply(frame, ServerFrames.Error(code, message, reference));
+        Acknowledge(frame);
+    }
+
+    private void Reply(ISessionEnvelope envelope, string clientFrame) =>
+        envelope.Frontend.Tell(new FrontendCommands.ToSession(_sessionId, clientFrame));
+
+    private void ScheduleExpiry()
+    {
+        if (_detachedAt is not { } detachedAt) return;
+        var remaining = detachedAt + _settings.ResumeWindow - DateTime.UtcNow;
+        Timers.StartSingleTimer(ExpiryTimer, new ExpireSession(), remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+    }
+
+    /// <summary>The resume window passed: leave every room (presence is sent), free the name, end for good.</summary>
+    private void EndIfExpired()
+    {
+        if (!Started || _detachedAt is not { } detachedAt || DateTime.UtcNow < detachedAt + _settings.ResumeWindow) return;
+        _log.Info("Session {0} expired", _sessionId);
+        CallEach(_joinedRooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
+        {
+            void End() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); PassivateIfIdle(); });
+            if (_name is { } name)
+                Call(_names, opId => new NameCommands.Release(NameKey(name), _sessionId, opId), _ => End());
+            else
+                End();
+        });
+    }
+
+    private void OnRecovered()
+    {
+        if (!Started) return;
+        if (_detachedAt is not null)
+            ScheduleExpiry();
+        else if (_frontend is not null)
+            Context.Watch(_frontend); // a frontend that died without detaching: expire its sessions
+    }
+
+    /// <summary>Remember-entities restarts a stopped entity; passivation is how a session ends for good.</summary>
+    private void PassivateIfIdle() => Context.Parent.Tell(new Passivate(StopEntity.Instance));
+
+    private void Apply(SessionEvents.Started started) => _tokenHash = started.TokenHash;
+
+    private void Apply(SessionEvents.Attached attached)
+    {
+        if (_frontend is not null && !Equals(_frontend, attached.Frontend)) Context.Unwatch(_frontend);
+        _connectionId = attached.ConnectionId;
+        _frontend = attached.Frontend;
+        _detachedAt = null;
+        if (IsRecoveryFinished) Context.Watch(_frontend);
+    }
+
+    private void Apply(SessionEvents.Detached detached)
+    {
+        if (detached.ConnectionId == _connectionId) _detachedAt = detached.At;
+    }
+
+    private void Apply(SessionEvents.NameSet set) => _name = set.Name;
+    private void Apply(SessionEvents.RoomJoined joined) => _joinedRooms.Add(joined.RoomId);
+    private void Apply(SessionEvents.RoomLeft left) => _joinedRooms.Remove(left.RoomId);
+
+    private void Apply(SessionEvents.Ended _)
+    {
+        _ended = true;
+        _joinedRooms.Clear();
+        _name = null;
+    }
+
+    public static string NameKey(string name) => name.ToLowerInvariant();
+}

@@ -1,0 +1,344 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using SocketStarter.Messages;
+using SocketStarter.Messages.ClientProtocol;
+using static SocketStarter.Messages.SessionCommands;
+
+namespace SocketStarter.Frontend.Connections;
+
+/// <summary>
+/// One per WebSocket. Gives the connection its session, then passes every client frame to the session entity
+/// as a numbered envelope, one at a time, resent until acknowledged: a backend that stops or crashes loses
+/// nothing this actor has read. While no backend answers, frames are held (bounded, then the inbound stream
+/// stops pulling and TCP pushes back on the client); past the hold limit the client gets <c>unavailable</c>.
+/// </summary>
+public sealed class ConnectionActor : ReceiveActor, IWithTimers
+{
+    // Messages from the socket's inbound stream (Sink.ActorRefWithAck).
+    public sealed record InboundStarted { public static readonly InboundStarted Instance = new(); }
+    public sealed record InboundAck { public static readonly InboundAck Instance = new(); }
+    public sealed record InboundCompleted { public static readonly InboundCompleted Instance = new(); }
+    public sealed record TextFrame(string Text);
+    public sealed record BinaryFrame { public static readonly BinaryFrame Instance = new(); }
+    /// <summary>The read loop saw a frame over the size limit.</summary>
+    public sealed record FrameTooBig { public static readonly FrameTooBig Instance = new(); }
+    /// <summary>Written by the outbound stream: close the socket with this status.</summary>
+    public sealed record CloseSocket(WebSocketCloseStatus Status, string Reason);
+
+    private sealed record RetryEnvelope;
+    private sealed record CheckHold;
+    private sealed record OutboundFinished(Exception? Failure);
+
+    /// <summary>One step of the connection's ordered stream into its session.</summary>
+    private abstract record Step;
+    private sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
+    private sealed record FrameStep(string Payload, string Type) : Step;
+    private sealed record DetachStep : Step;
+
+    private const string RetryTimer = "retry";
+    /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
+    private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
+
+    private readonly WebSocket _socket;
+    private readonly IActorRef _sessions;
+    private readonly IActorRef _fanout;
+    private readonly FrontendSettings _settings;
+    private readonly IMaterializer _materializer;
+    private readonly TaskCompletionSource _socketClosed;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _connectionId = ResumeToken.NewSessionId();
+    private readonly LinkedList<Step> _steps = new();
+
+    private string _sessionId = "";
+    private IActorRef _outbound = ActorRefs.Nobody;
+    private long _seqNo;
+    private (Step Step, ISessionEnvelope Envelope, DateTime FirstSent)? _inFlight;
+    private TimeSpan _retryDelay;
+    /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
+    private DateTime? _outageSince;
+    private IActorRef? _inboundWaiting;
+    private bool _inboundDone;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(WebSocket socket, string? resumeToken, IActorRef sessions, IActorRef fanout,
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource socketClosed) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(socket, resumeToken, sessions, fanout, settings, materializer, socketClosed));
+
+    private readonly string? _resumeToken;
+
+    public ConnectionActor(WebSocket socket, string? resumeToken, IActorRef sessions, IActorRef fanout,
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource socketClosed)
+    {
+        _materializer = materializer;
+        _socket = socket;
+        _resumeToken = resumeToken;
+        _sessions = sessions;
+        _fanout = fanout;
+        _settings = settings;
+        _socketClosed = socketClosed;
+
+        Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
+        Receive<TextFrame>(frame => { HandleText(frame.Text); AckInbound(Sender); });
+        Receive<BinaryFrame>(_ =>
+        {
+            SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "Binary frames are not supported; send JSON text frames.", null));
+            AckInbound(Sender);
+        });
+        Receive<FrameTooBig>(_ => CloseSocketWith(WebSocketCloseStatus.MessageTooBig, "Frame over 64 KiB"));
+        Receive<InboundCompleted>(_ =>
+        {
+            // The client is gone: tell the session, after every frame read before, so its resume window starts.
+            _inboundDone = true;
+            CloseSocketWith(WebSocketCloseStatus.NormalClosure, "Closing");
+            Enqueue(new DetachStep());
+        });
+
+        Receive<FrontendCommands.Acknowledged>(HandleAcknowledged);
+        Receive<FrontendCommands.ResumeRefused>(refused =>
+        {
+            if (_inFlight?.Envelope.SeqNo != refused.SeqNo || refused.SessionId != _sessionId) return;
+            CompleteInFlight();
+            StartFreshSession();
+            SendNext();
+        });
+        Receive<RetryEnvelope>(_ => Resend());
+        Receive<CheckHold>(_ => ExpireHeld());
+        Receive<OutboundFinished>(finished =>
+        {
+            if (finished.Failure is BufferOverflowException)
+                _log.Info("Closing slow client of session {0}: its outbound queue is full", _sessionId);
+            if (finished.Failure is not null && !_inboundDone)
+                CloseSlowClient().ContinueWith(_ => _socketClosed.TrySetResult(), TaskScheduler.Default);
+            else
+                _socketClosed.TrySetResult();
+        });
+    }
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        var socket = _socket;
+        var (outbound, written) = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
+            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(socket, item)), Keep.Both)
+            .Run(_materializer);
+        _outbound = outbound;
+        written.ContinueWith(task => new OutboundFinished(task.Exception?.GetBaseException()), TaskScheduler.Default).PipeTo(self);
+
+        if (ResumeToken.TryParse(_resumeToken, out var sessionId, out var secret))
+        {
+            _sessionId = sessionId;
+            _steps.AddLast(new AttachStep(NewTokenHash: null, ResumeSecret: secret));
+            Register();
+        }
+        else
+        {
+            StartFreshSession();
+        }
+        Timers.StartPeriodicTimer("hold", new CheckHold(), TimeSpan.FromSeconds(1));
+        SendNext();
+    }
+
+    protected override void PostStop()
+    {
+        _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
+        _outbound.Tell(new Status.Success(null));
+        _socketClosed.TrySetResult();
+    }
+
+    private void StartFreshSession()
+    {
+        if (_sessionId.Length > 0) _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
+        _sessionId = ResumeToken.NewSessionId();
+        var (token, secretHash) = ResumeToken.Create(_sessionId);
+        _steps.AddFirst(new AttachStep(NewTokenHash: secretHash, ResumeSecret: null));
+        Register();
+        SendToClient(ServerFrames.Welcome(_sessionId, token, resumed: false));
+    }
+
+    private void Register() => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _outbound));
+
+    private void HandleText(string text)
+    {
+        if (FrameType(text) is not { } type)
+        {
+            SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "A frame must be a JSON object with a string field 'type'.", null));
+            return;
+        }
+        Enqueue(new FrameStep(text, type));
+    }
+
+    /// <summary>The only parsing a frontend does: is it a JSON object, and what is its type.</summary>
+    private static string? FrameType(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                   && document.RootElement.TryGetProperty("type", out var type)
+                   && type.ValueKind == JsonValueKind.String
+                ? type.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void Enqueue(Step step)
+    {
+        _steps.AddLast(step);
+        SendNext();
+    }
+
+    /// <summary>Acknowledges the inbound stream only while there is room: otherwise reading the socket pauses.</summary>
+    private void AckInbound(IActorRef inbound)
+    {
+        if (_steps.Count < _settings.MaxHeldFrames)
+            inbound.Tell(InboundAck.Instance);
+        else
+            _inboundWaiting = inbound;
+    }
+
+    private void SendNext()
+    {
+        if (_inFlight is not null || _steps.First is not { } first) return;
+        _steps.RemoveFirst();
+        var step = first.Value;
+        ISessionEnvelope envelope = step switch
+        {
+            AttachStep attach => new Attach(_sessionId, _connectionId, ++_seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret),
+            FrameStep frame => new ClientFrame(_sessionId, _connectionId, ++_seqNo, _fanout, frame.Payload),
+            _ => new Detach(_sessionId, _connectionId, ++_seqNo, _fanout),
+        };
+        _inFlight = (step, envelope, DateTime.UtcNow);
+        _retryDelay = _settings.FirstRetry;
+        _sessions.Tell(envelope);
+        Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
+
+        if (_inboundWaiting is not null && _steps.Count < _settings.MaxHeldFrames)
+        {
+            _inboundWaiting.Tell(InboundAck.Instance);
+            _inboundWaiting = null;
+        }
+    }
+
+    private void Resend()
+    {
+        if (_inFlight is not { } inFlight) return;
+        _sessions.Tell(inFlight.Envelope);
+        _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks));
+        Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
+    }
+
+    private void HandleAcknowledged(FrontendCommands.Acknowledged ack)
+    {
+        if (_inFlight is not { } inFlight || inFlight.Envelope.SeqNo != ack.SeqNo || ack.SessionId != _sessionId) return;
+        _outageSince = null;
+        CompleteInFlight();
+        switch (inFlight.Step)
+        {
+            case AttachStep { ResumeSecret: { } secret }:
+                SendToClient(ServerFrames.Welcome(_sessionId, $"{_sessionId}.{secret}", resumed: true));
+                break;
+            case DetachStep:
+                Context.Stop(Self);
+                return;
+        }
+        SendNext();
+    }
+
+    private void CompleteInFlight()
+    {
+        _inFlight = null;
+        Timers.Cancel(RetryTimer);
+    }
+
+    /// <summary>
+    /// Past the hold limit, frames the backend has not taken are answered <c>unavailable</c> instead of waiting on.
+    /// Attaching is never given up while the client is connected; a closed client's steps are, at the limit.
+    /// </summary>
+    private void ExpireHeld()
+    {
+        var now = DateTime.UtcNow;
+        var limit = _outageSince is null ? _settings.HoldLimit : OutageProbe;
+        if (_inFlight is { } inFlight && now - inFlight.FirstSent > limit)
+        {
+            _outageSince ??= inFlight.FirstSent;
+            if (_inboundDone)
+            {
+                _log.Warning("Session {0}: no backend took the last steps of a closed connection within the hold limit", _sessionId);
+                Context.Stop(Self);
+                return;
+            }
+            if (inFlight.Step is FrameStep frame)
+            {
+                Unavailable(frame);
+                CompleteInFlight();
+            }
+        }
+        if (_outageSince is null) return;
+
+        for (var node = _steps.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value is FrameStep frame)
+            {
+                Unavailable(frame);
+                _steps.Remove(node);
+            }
+            node = next;
+        }
+        SendNext();
+    }
+
+    private void Unavailable(FrameStep frame) => SendToClient(ServerFrames.Error(ErrorCodes.Unavailable,
+        "The service is unavailable right now; this frame was not delivered. Try again shortly.", frame.Type));
+
+    private void SendToClient(string frame) => _outbound.Tell(new FanoutActor.Outgoing(System.Text.Encoding.UTF8.GetBytes(frame)));
+
+    /// <summary>Closes the socket after what is queued for it, then ends the outbound stream.</summary>
+    private void CloseSocketWith(WebSocketCloseStatus status, string reason)
+    {
+        _outbound.Tell(new CloseSocket(status, reason));
+        _outbound.Tell(new Status.Success(null));
+    }
+
+    /// <summary>Its outbound queue overflowed: close with 1013 (try again later) rather than grow; it can resume.</summary>
+    private Task CloseSlowClient()
+    {
+        var socket = _socket;
+        return Task.Run(async () =>
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseOutputAsync((WebSocketCloseStatus)1013, "Client too slow; resume to catch up", timeout.Token);
+            }
+            catch (Exception)
+            {
+                socket.Abort();
+            }
+        });
+    }
+
+    private static async Task Write(WebSocket socket, object item)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        switch (item)
+        {
+            case FanoutActor.Outgoing outgoing:
+                await socket.SendAsync(outgoing.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                break;
+            case CloseSocket close:
+                using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+                    await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
+                break;
+        }
+    }
+}

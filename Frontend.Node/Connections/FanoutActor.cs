@@ -1,0 +1,109 @@
+using System.Text;
+using Akka.Actor;
+using SocketStarter.Messages;
+
+namespace SocketStarter.Frontend.Connections;
+
+/// <summary>
+/// One per frontend node: the address the backend answers to. It routes acknowledgements to connections,
+/// and sends each room frame, encoded once, to every local member of the room.
+/// </summary>
+public sealed class FanoutActor : ReceiveActor
+{
+    /// <summary>A connection carries a session on this node; <paramref name="Outbound"/> writes to its socket.</summary>
+    public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, IActorRef Outbound);
+    public sealed record Unregister(string SessionId, string ConnectionId);
+    /// <summary>Encoded frame for a connection's outbound queue.</summary>
+    public sealed record Outgoing(ReadOnlyMemory<byte> Utf8);
+
+    private sealed record Route(string ConnectionId, IActorRef Connection, IActorRef Outbound);
+
+    private readonly Dictionary<string, Route> _bySession = new();
+    private readonly Dictionary<string, IActorRef> _byConnection = new();
+    private readonly Dictionary<string, HashSet<string>> _roomMembers = new();
+    private readonly Dictionary<string, HashSet<string>> _sessionRooms = new();
+    private readonly Dictionary<string, long> _lastSeq = new();
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
+
+    public FanoutActor()
+    {
+        Receive<Register>(register =>
+        {
+            _bySession[register.SessionId] = new Route(register.ConnectionId, register.Connection, register.Outbound);
+            _byConnection[register.ConnectionId] = register.Connection;
+        });
+        Receive<Unregister>(unregister =>
+        {
+            _byConnection.Remove(unregister.ConnectionId);
+            if (_bySession.TryGetValue(unregister.SessionId, out var route) && route.ConnectionId == unregister.ConnectionId)
+            {
+                _bySession.Remove(unregister.SessionId);
+                RemoveSubscriptions(unregister.SessionId);
+            }
+        });
+
+        Receive<FrontendCommands.Acknowledged>(ack => ToConnection(ack.ConnectionId, ack));
+        Receive<FrontendCommands.ResumeRefused>(refused => ToConnection(refused.ConnectionId, refused));
+        Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
+        Receive<FrontendCommands.Subscribe>(subscribe =>
+        {
+            if (!_bySession.ContainsKey(subscribe.SessionId)) return;
+            Members(subscribe.RoomId).Add(subscribe.SessionId);
+            if (!_sessionRooms.TryGetValue(subscribe.SessionId, out var rooms)) _sessionRooms[subscribe.SessionId] = rooms = new();
+            rooms.Add(subscribe.RoomId);
+            if (subscribe.Frame is { } frame) ToSession(subscribe.SessionId, Encode(frame));
+        });
+        Receive<FrontendCommands.Unsubscribe>(unsubscribe =>
+        {
+            if (_roomMembers.TryGetValue(unsubscribe.RoomId, out var members)) members.Remove(unsubscribe.SessionId);
+            if (_sessionRooms.TryGetValue(unsubscribe.SessionId, out var rooms)) rooms.Remove(unsubscribe.RoomId);
+            if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
+        });
+        Receive<FrontendCommands.RoomFrame>(HandleRoomFrame);
+    }
+
+    private void HandleRoomFrame(FrontendCommands.RoomFrame roomFrame)
+    {
+        if (roomFrame.Seq > 0)
+        {
+            // A room message re-sent by a retry reaches each connection at most once, in seq order.
+            if (roomFrame.Seq <= _lastSeq.GetValueOrDefault(roomFrame.RoomId)) return;
+            _lastSeq[roomFrame.RoomId] = roomFrame.Seq;
+        }
+        if (!_roomMembers.TryGetValue(roomFrame.RoomId, out var members) || members.Count == 0) return;
+        var outgoing = Encode(roomFrame.Frame);
+        foreach (var sessionId in members)
+            if (sessionId != roomFrame.ExceptSessionId)
+                ToSession(sessionId, outgoing);
+    }
+
+    private HashSet<string> Members(string roomId)
+    {
+        if (!_roomMembers.TryGetValue(roomId, out var members)) _roomMembers[roomId] = members = new();
+        return members;
+    }
+
+    private void RemoveSubscriptions(string sessionId)
+    {
+        if (!_sessionRooms.Remove(sessionId, out var rooms)) return;
+        foreach (var room in rooms)
+            if (_roomMembers.TryGetValue(room, out var members))
+            {
+                members.Remove(sessionId);
+                if (members.Count == 0) _roomMembers.Remove(room);
+            }
+    }
+
+    private void ToConnection(string connectionId, object message)
+    {
+        if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
+    }
+
+    private void ToSession(string sessionId, Outgoing outgoing)
+    {
+        if (_bySession.TryGetValue(sessionId, out var route)) route.Outbound.Tell(outgoing);
+    }
+
+    private static Outgoing Encode(string frame) => new(Encoding.UTF8.GetBytes(frame));
+}

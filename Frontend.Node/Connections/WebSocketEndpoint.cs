@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using SocketStarter.Shared.Hosting;
+
+namespace SocketStarter.Frontend.Connections;
+
+/// <summary>
+/// <c>GET /ws</c>: accepts the WebSocket, starts its <see cref="ConnectionActor"/>, and reads the socket in its
+/// own loop. Frames go into a bounded, backpressured stream: while the actor holds its limit of frames, the
+/// loop waits, the socket is not read and TCP pushes back on the client.
+/// </summary>
+public static class WebSocketEndpoint
+{
+    public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer, FrontendSettings settings) =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync("This endpoint speaks WebSocket only.");
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var connection = system.ActorOf(ConnectionActor.Props(
+                socket, context.Request.Query["resume"].FirstOrDefault(),
+                registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
+                settings, materializer, socketClosed));
+
+            var inbound = Source.Queue<object>(settings.InboundBuffer, OverflowStrategy.Backpressure)
+                .To(Sink.ActorRefWithAck<object>(connection,
+                    ConnectionActor.InboundStarted.Instance, ConnectionActor.InboundAck.Instance,
+                    ConnectionActor.InboundCompleted.Instance, _ => ConnectionActor.InboundCompleted.Instance))
+                .Run(materializer);
+
+            await ReadFrames(socket, inbound, connection, context.RequestAborted);
+            inbound.Complete();
+            await socketClosed.Task;
+        });
+        return endpoints;
+    }
+
+    private static async Task ReadFrames(WebSocket socket, ISourceQueueWithComplete<object> inbound, IActorRef connection, CancellationToken aborted)
+    {
+        // One byte more than the limit tells an oversized frame from one exactly at the limit.
+        var buffer = ArrayPool<byte>.Shared.Rent(FrontendSettings.MaxFrameBytes + 1);
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length > FrontendSettings.MaxFrameBytes)
+                    {
+                        connection.Tell(ConnectionActor.FrameTooBig.Instance);
+                        return;
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, FrontendSettings.MaxFrameBytes + 1 - length), aborted);
+                    length += result.Count;
+                } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                if (length > FrontendSettings.MaxFrameBytes)
+                {
+                    connection.Tell(ConnectionActor.FrameTooBig.Instance);
+                    return;
+                }
+
+                object frame = result.MessageType == WebSocketMessageType.Binary
+                    ? ConnectionActor.BinaryFrame.Instance
+                    : DecodeText(buffer.AsSpan(0, length));
+                if (await inbound.OfferAsync(frame) is not QueueOfferResult.Enqueued) return;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client vanished without a close frame: the same as a close.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static object DecodeText(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return new ConnectionActor.TextFrame(StrictUtf8.GetString(bytes));
+        }
+        catch (DecoderFallbackException)
+        {
+            return ConnectionActor.BinaryFrame.Instance;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Akka.Actor;
+
+namespace SocketStarter.Messages;
+
+/// <summary>Steps a session entity asks of a room entity. Each is idempotent and answered by <see cref="RoomReplies.Done"/>.</summary>
+public static class RoomCommands
+{
+    public interface IRoomCommand : IWithRoomId, IWithSessionId, IEntityOperation;
+
+    /// <summary>Joins (or re-joins) the room; the member's frontend gets the <c>joined</c> frame with history.</summary>
+    public sealed record Join(string RoomId, string SessionId, long OpId, string Name, IActorRef Frontend, long? Since) : IRoomCommand;
+
+    /// <summary>Leaves the room. <paramref name="Expired"/>: the session ended, so there is no client to answer.</summary>
+    public sealed record Leave(string RoomId, string SessionId, long OpId, bool Expired) : IRoomCommand;
+
+    /// <summary>
+    /// Posts a chat message. <paramref name="EnvelopeKey"/> identifies the client frame that caused it and
+    /// <paramref name="ClientMessageId"/> is the client's own id: either seen before means the post is a repeat.
+    /// </summary>
+    public sealed record Post(
+        string RoomId, string SessionId, long OpId, string Name, string Text, string? ClientMessageId, string EnvelopeKey) : IRoomCommand;
+
+    /// <summary>The session now lives on another frontend (a resume): deliveries go there.</summary>
+    public sealed record Rebind(string RoomId, string SessionId, long OpId, IActorRef Frontend) : IRoomCommand;
+
+    /// <summary>The member registered a new name.</summary>
+    public sealed record Rename(string RoomId, string SessionId, long OpId, string Name) : IRoomCommand;
+}
+
+public static class RoomReplies
+{
+    public sealed record Done(string RoomId, long OpId) : IWithRoomId, IWireMessage;
+}
+
+/// <summary>A chat message as the room keeps it.</summary>
+public sealed record ChatMessage(long Seq, string From, string Text, string? ClientMessageId, DateTime Timestamp) : IWireMessage;
+
+/// <summary>Persisted events of a room entity.</summary>
+public static class RoomEvents
+{
+    public sealed record MemberJoined(string SessionId, string Name, IActorRef Frontend) : IWireMessage;
+    public sealed record MemberLeft(string SessionId) : IWireMessage;
+    public sealed record MemberRebound(string SessionId, IActorRef Frontend) : IWireMessage;
+    public sealed record MemberRenamed(string SessionId, string Name) : IWireMessage;
+    public sealed record MessagePosted(ChatMessage Message, string SessionId, string EnvelopeKey) : IWireMessage;
+
+    public sealed record Member(string SessionId, string Name, IActorRef Frontend);
+
+    /// <summary>A snapshot: the kept history, the members, and the recent post keys that make posts idempotent.</summary>
+    public sealed record RoomSnapshot(
+        long LastSeq, IReadOnlyList<ChatMessage> History, IReadOnlyList<Member> Members,
+        IReadOnlyList<RecentPostKeys> RecentKeys) : IWireMessage;
+
+    public sealed record RecentPostKeys(string SessionId, IReadOnlyList<string> Keys);
+}

@@ -1,0 +1,33 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using SocketStarter.Messages;
+using SocketStarter.Messages.Serialization;
+
+namespace SocketStarter.Shared.Hosting;
+
+public static class ClusterHostingExtensions
+{
+    /// <summary>Remoting, cluster membership, split-brain resolver and wire serialization, shared by both roles.</summary>
+    public static AkkaConfigurationBuilder AddSocketStarterCluster(this AkkaConfigurationBuilder builder, ClusterNodeSettings settings)
+    {
+        return builder
+            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.conf"), HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = settings.Host,
+                PublicHostName = settings.PublicHost ?? settings.Host,
+                Port = settings.Port,
+            })
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [settings.Role],
+                SeedNodes = settings.Seeds.ToArray(),
+                // The frontends hold every client socket: whatever the failure, the side with the
+                // frontends survives, so a crashed backend can never down a frontend.
+                SplitBrainResolver = new KeepMajorityOption { Role = ClusterNodeSettings.FrontendRole },
+            })
+            .WithCustomSerializer("socketstarter-wire", [typeof(IWireMessage)], system => new WireSerializer(system));
+    }
+}

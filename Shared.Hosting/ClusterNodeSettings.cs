@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+
+namespace SocketStarter.Shared.Hosting;
+
+/// <summary>Where a node listens and whom it joins: what a deployer sets through the environment.</summary>
+public sealed record ClusterNodeSettings(string Role, string Host, string? PublicHost, int Port, IReadOnlyList<string> Seeds)
+{
+    public const string SystemName = "socketstarter";
+    public const string FrontendRole = "frontend";
+    public const string BackendRole = "backend";
+    public const int DefaultFrontendPort = 4053;
+
+    /// <summary>Reads AKKA_HOST, AKKA_PUBLIC_HOST, AKKA_PORT and AKKA_SEEDS (comma-separated addresses).</summary>
+    public static ClusterNodeSettings FromConfiguration(IConfiguration configuration, string role, int defaultPort)
+    {
+        var host = configuration["AKKA_HOST"] is { Length: > 0 } h ? h : "127.0.0.1";
+        var portText = configuration["AKKA_PORT"];
+        var port = string.IsNullOrWhiteSpace(portText) ? defaultPort
+            : int.TryParse(portText, out var p) && p is >= 0 and <= 65535 ? p
+            : throw new ArgumentException($"AKKA_PORT must be a port number (0-65535), got '{portText}'");
+        var seeds = (configuration["AKKA_SEEDS"] is { Length: > 0 } s
+                ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : [$"akka.tcp://{SystemName}@127.0.0.1:{DefaultFrontendPort}"])
+            .Select(NormalizeSeed)
+            .ToArray();
+        return new ClusterNodeSettings(role, host, configuration["AKKA_PUBLIC_HOST"], port, seeds);
+    }
+
+    /// <summary>Accepts a full address or a bare host:port.</summary>
+    private static string NormalizeSeed(string seed)
+    {
+        var address = seed.Contains("://") ? seed : $"akka.tcp://{SystemName}@{seed}";
+        if (!Akka.Actor.Address.TryParse(address, out var parsed) || parsed.Port is null)
+            throw new ArgumentException($"AKKA_SEEDS entry '{seed}' is not an address like akka.tcp://{SystemName}@host:port or host:port");
+        return address;
+    }
+}

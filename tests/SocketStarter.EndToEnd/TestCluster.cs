@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SocketStarter.EndToEnd;
+
+/// <summary>
+/// Real frontend and backend processes on free ports with their own temporary database, stopped by PID
+/// when the test ends, whatever happened.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string Configuration =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+
+    private readonly List<NodeProcess> _nodes = new();
+    private readonly Dictionary<string, string> _extraEnvironment;
+    public string DataFolder { get; } = Directory.CreateTempSubdirectory("socketstarter-test-").FullName;
+    public int FrontendAkkaPort { get; } = FreePort();
+    public int FrontendHttpPort { get; } = FreePort();
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{FrontendHttpPort}/ws");
+    public NodeProcess Frontend { get; private set; } = null!;
+    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    private TestCluster(Dictionary<string, string> extraEnvironment) => _extraEnvironment = extraEnvironment;
+
+    public static async Task<TestCluster> StartAsync(int backends = 1, Dictionary<string, string>? environment = null)
+    {
+        var cluster = new TestCluster(environment ?? new());
+        try
+        {
+            cluster.Frontend = cluster.StartNode("frontend", "Frontend.Node", "SocketStarter.Frontend.dll", new()
+            {
+                ["AKKA_PORT"] = cluster.FrontendAkkaPort.ToString(),
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{cluster.FrontendHttpPort}",
+            });
+            for (var i = 0; i < backends; i++) cluster.StartBackend();
+            await cluster.WaitUntilServingAsync(TimeSpan.FromSeconds(60));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public NodeProcess StartBackend(int port = 0) =>
+        StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", new() { ["AKKA_PORT"] = port.ToString() });
+
+    private NodeProcess StartNode(string name, string project, string dll, Dictionary<string, string> environment)
+    {
+        var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", dll);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Build the solution first: {path} is missing");
+        var info = new ProcessStartInfo("dotnet", [path])
+        {
+            WorkingDirectory = DataFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["AKKA_HOST"] = "127.0.0.1";
+        info.Environment["AKKA_SEEDS"] = $"127.0.0.1:{FrontendAkkaPort}";
+        info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
+        info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client");
+        foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
+        var node = new NodeProcess(name, Process.Start(info)!, Path.Combine(DataFolder, $"{name}.log"));
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Ready when a client can register a name end to end, through a backend.</summary>
+    private async Task WaitUntilServingAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                await using var client = await ChatClient.ConnectAsync(WebSocketUri);
+                await client.SendAsync(new { type = "register", name = $"probe{Random.Shared.Next(1_000_000)}" });
+                await client.ExpectAsync("registered", TimeSpan.FromSeconds(5));
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                foreach (var node in _nodes.Where(n => n.HasExited))
+                    throw new InvalidOperationException($"{node.Name} exited early:\n{node.Output}");
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes) node.Kill();
+        foreach (var node in _nodes) await node.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SocketStarter.sln"))) return dir.FullName;
+        throw new InvalidOperationException("SocketStarter.sln not found above the test folder");
+    }
+}
+
+/// <summary>A node's process, its output kept for failure messages.</summary>
+public sealed class NodeProcess
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public NodeProcess(string name, Process process, string logPath)
+    {
+        Name = name;
+        _process = process;
+        Pid = process.Id;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+    public int Pid { get; }
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    /// <summary>SIGTERM: a graceful stop, as a deployment does it.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited) Process.Start("kill", ["-TERM", Pid.ToString()])!.WaitForExit();
+    }
+
+    /// <summary>SIGKILL: a crash.</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
