@@ -156,7 +156,8 @@ public sealed class RoomActor : ReceivePersistentActor
     private void Broadcast(long seq, string frame, string? exceptSessionId)
     {
         var command = new FrontendCommands.RoomFrame(_roomId, seq, frame, exceptSessionId);
-        foreach (var frontend in _members.Values.Select(member => member.Frontend).Distinct())
+        var frontends = _members.Values.Where(member => member.SessionId != exceptSessionId).Select(member => member.Frontend).Distinct();
+        foreach (var frontend in frontends)
             frontend.Tell(command);
     }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds what is needed and starts a local SocketStarter cluster: one frontend (browser chat and /ws on
+# http://127.0.0.1:8080, Akka seed on 127.0.0.1:4053) and one backend. Ctrl-C stops both.
+#   ./run.sh            frontend + backend
+#   ./run.sh --watch    the backend runs under `dotnet watch`: a code change restarts it while clients stay connected
+set -euo pipefail
+cd "$(dirname "$0")"
+
+watch=0
+for arg in "$@"; do
+  case "$arg" in
+    --watch) watch=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+dotnet build SocketStarter.sln -c Release --nologo -v quiet
+mkdir -p data
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+# Prefix every line with the node's name so the two logs stay readable side by side.
+start() {
+  local name=$1; shift
+  ( "$@" 2>&1 | sed -u "s/^/[$name] /" ) &
+  pids+=($!)
+}
+
+start frontend dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll
+if [[ $watch == 1 ]]; then
+  start backend dotnet watch run --project Backend.Node -c Release --non-interactive
+else
+  start backend dotnet Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll
+fi
+echo "SocketStarter: open http://127.0.0.1:8080 (WebSocket at ws://127.0.0.1:8080/ws); Ctrl-C stops the cluster."
+wait

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.TestKit;
+using SocketStarter.Frontend;
+using SocketStarter.Frontend.Connections;
+using SocketStarter.Messages;
+using static SocketStarter.Messages.SessionCommands;
+
+namespace SocketStarter.Tests;
+
+/// <summary>The connection actor over a real WebSocket on loopback; probes stand in for the session region and fan-out.</summary>
+public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private static readonly FrontendSettings Settings = new(
+        HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, InboundBuffer: 4, OutboundLimit: 8,
+        FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400));
+
+    private readonly TestProbe _sessions;
+    private readonly TestProbe _fanout;
+    private WebSocket _server = null!;
+    private WebSocket _client = null!;
+    private TcpListener _listener = null!;
+
+    public ConnectionActorSpec() : base("akka.loglevel = WARNING")
+    {
+        _sessions = CreateTestProbe();
+        _fanout = CreateTestProbe();
+    }
+
+    public async Task InitializeAsync()
+    {
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        var clientTcp = new TcpClient();
+        var accept = _listener.AcceptTcpClientAsync();
+        await clientTcp.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)_listener.LocalEndpoint).Port);
+        var serverTcp = await accept;
+        _server = WebSocket.CreateFromStream(serverTcp.GetStream(), new WebSocketCreationOptions { IsServer = true });
+        _client = WebSocket.CreateFromStream(clientTcp.GetStream(), new WebSocketCreationOptions { IsServer = false });
+    }
+
+    public Task DisposeAsync()
+    {
+        _client.Abort();
+        _server.Abort();
+        _listener.Stop();
+        return Task.CompletedTask;
+    }
+
+    private IActorRef StartConnection(string? resume = null) =>
+        Sys.ActorOf(ConnectionActor.Props(_server, resume, _sessions, _fanout, Settings, Sys.Materializer(), new TaskCompletionSource()));
+
+    private async Task<JsonElement> ReadClientFrame()
+    {
+        var buffer = new byte[70_000];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var result = await _client.ReceiveAsync(buffer, timeout.Token);
+        return JsonDocument.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count)).RootElement.Clone();
+    }
+
+    private Attach AttachedFresh(IActorRef connection)
+    {
+        var attach = _sessions.ExpectMsg<Attach>();
+        Assert.NotNull(attach.NewTokenHash);
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, attach.SeqNo));
+        return attach;
+    }
+
+    private static ConnectionActor.TextFrame Text(object frame) => new(JsonSerializer.Serialize(frame));
+
+    [Fact]
+    public async Task A_new_connection_gets_a_welcome_and_attaches_a_fresh_session()
+    {
+        var connection = StartConnection();
+        var welcome = await ReadClientFrame();
+        Assert.Equal("welcome", welcome.GetProperty("type").GetString());
+        Assert.False(welcome.GetProperty("resumed").GetBoolean());
+        var attach = _sessions.ExpectMsg<Attach>();
+        Assert.Equal(welcome.GetProperty("session").GetString(), attach.SessionId);
+        Assert.Equal(_fanout.Ref, attach.Frontend);
+        _fanout.ExpectMsg<FanoutActor.Register>(r => r.SessionId == attach.SessionId && r.Connection.Equals(connection));
+    }
+
+    [Fact]
+    public void Frames_go_one_at_a_time_in_order_and_are_resent_until_acknowledged()
+    {
+        var connection = StartConnection();
+        var attach = AttachedFresh(connection);
+        connection.Tell(Text(new { type = "say", text = "one" }));
+        connection.Tell(Text(new { type = "say", text = "two" }));
+
+        var first = _sessions.ExpectMsg<ClientFrame>();
+        Assert.Contains("one", first.Payload);
+        Assert.Equal(first, _sessions.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(2)));
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, first.SeqNo));
+        var second = _sessions.FishForMessage<ClientFrame>(f => f.SeqNo != first.SeqNo);
+        Assert.Contains("two", second.Payload);
+        Assert.Equal(first.SeqNo + 1, second.SeqNo);
+    }
+
+    [Fact]
+    public async Task A_frame_that_is_not_a_json_object_with_a_type_gets_bad_frame_without_the_backend()
+    {
+        var connection = StartConnection();
+        await ReadClientFrame();
+        AttachedFresh(connection);
+        connection.Tell(new ConnectionActor.TextFrame("[1,2]"));
+        var error = await ReadClientFrame();
+        Assert.Equal("bad_frame", error.GetProperty("code").GetString());
+        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Past_the_hold_limit_held_frames_are_answered_unavailable()
+    {
+        var connection = StartConnection();
+        await ReadClientFrame();
+        AttachedFresh(connection);
+        connection.Tell(Text(new { type = "say", text = "nobody home" }));
+        var error = await ReadClientFrame();
+        Assert.Equal("unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("say", error.GetProperty("ref").GetString());
+    }
+
+    [Fact]
+    public void The_inbound_stream_is_paused_while_the_held_frames_are_at_their_limit()
+    {
+        var connection = StartConnection();
+        AttachedFresh(connection);
+        var inbound = CreateTestProbe();
+        for (var i = 0; i < Settings.MaxHeldFrames + 1; i++)
+            connection.Tell(Text(new { type = "say", text = $"m{i}" }), inbound);
+        // One in flight, three held: the fourth read is not acknowledged, so the stream stops pulling.
+        inbound.ReceiveN(Settings.MaxHeldFrames);
+        inbound.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        var inFlight = _sessions.FishForMessage<ClientFrame>(_ => true);
+        connection.Tell(new FrontendCommands.Acknowledged(inFlight.SessionId, inFlight.ConnectionId, inFlight.SeqNo));
+        inbound.ExpectMsg<ConnectionActor.InboundAck>();
+    }
+
+    [Fact]
+    public async Task A_client_that_closes_detaches_its_session_after_what_it_sent()
+    {
+        var connection = StartConnection();
+        await ReadClientFrame();
+        var attach = AttachedFresh(connection);
+        var watcher = CreateTestProbe();
+        watcher.Watch(connection);
+        connection.Tell(Text(new { type = "say", text = "last words" }));
+        connection.Tell(ConnectionActor.InboundCompleted.Instance);
+
+        var frame = _sessions.ExpectMsg<ClientFrame>();
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, frame.SeqNo));
+        var detach = _sessions.FishForMessage<Detach>(_ => true);
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, detach.SeqNo));
+        watcher.ExpectTerminated(connection);
+    }
+
+    [Fact]
+    public async Task A_refused_resume_starts_a_fresh_session()
+    {
+        var connection = StartConnection(resume: "oldsession.secret");
+        var resume = _sessions.ExpectMsg<Attach>();
+        Assert.Equal("oldsession", resume.SessionId);
+        Assert.Equal("secret", resume.ResumeSecret);
+        connection.Tell(new FrontendCommands.ResumeRefused(resume.SessionId, resume.ConnectionId, resume.SeqNo));
+
+        var welcome = await ReadClientFrame();
+        Assert.False(welcome.GetProperty("resumed").GetBoolean());
+        Assert.NotEqual("oldsession", welcome.GetProperty("session").GetString());
+        var fresh = _sessions.FishForMessage<Attach>(a => a.NewTokenHash is not null);
+        Assert.Equal(welcome.GetProperty("session").GetString(), fresh.SessionId);
+    }
+
+    [Fact]
+    public async Task An_accepted_resume_welcomes_with_the_same_session()
+    {
+        var connection = StartConnection(resume: "abc.secret");
+        var resume = _sessions.ExpectMsg<Attach>();
+        connection.Tell(new FrontendCommands.Acknowledged(resume.SessionId, resume.ConnectionId, resume.SeqNo));
+        var welcome = await ReadClientFrame();
+        Assert.True(welcome.GetProperty("resumed").GetBoolean());
+        Assert.Equal("abc", welcome.GetProperty("session").GetString());
+        Assert.Equal("abc.secret", welcome.GetProperty("resume").GetString());
+    }
+}

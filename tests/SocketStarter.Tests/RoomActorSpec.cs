@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.TestKit;
+using SocketStarter.Backend.Rooms;
+using SocketStarter.Messages;
+
+namespace SocketStarter.Tests;
+
+public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
+{
+    private readonly string _roomId = $"room{Guid.NewGuid():N}"[..20];
+    private long _opId;
+
+    private IActorRef StartRoom() => Sys.ActorOf(RoomActor.Props(_roomId));
+
+    private JsonElement Join(IActorRef room, string sessionId, string name, TestProbe frontend, long? since = null)
+    {
+        room.Tell(new RoomCommands.Join(_roomId, sessionId, ++_opId, name, frontend, since), TestActor);
+        var subscribe = frontend.ExpectMsg<FrontendCommands.Subscribe>(s => s.SessionId == sessionId);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
+        return JsonDocument.Parse(subscribe.Frame!).RootElement;
+    }
+
+    private void Post(IActorRef room, string sessionId, string text, string envelopeKey, string? clientId = null)
+    {
+        room.Tell(new RoomCommands.Post(_roomId, sessionId, ++_opId, sessionId, text, clientId, envelopeKey), TestActor);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
+    }
+
+    [Fact]
+    public void Joining_answers_with_members_and_history_and_tells_the_others()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        var joined = Join(room, "s2", "bob", frontend);
+        Assert.Equal(["alice", "bob"], joined.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
+        var presence = frontend.ExpectMsg<FrontendCommands.RoomFrame>();
+        Assert.Equal("s2", presence.ExceptSessionId);
+        Assert.Contains("\"joined\":\"bob\"", presence.Frame);
+    }
+
+    [Fact]
+    public void A_message_goes_once_to_each_frontend_node_not_once_per_member()
+    {
+        var room = StartRoom();
+        var (frontendA, frontendB) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s1", "alice", frontendA);
+        Join(room, "s2", "bob", frontendA);
+        Join(room, "s3", "carol", frontendB);
+        frontendA.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+        frontendB.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        Post(room, "s1", "hello", "c1:1");
+        Assert.Equal(1, frontendA.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        Assert.Equal(1, frontendB.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        frontendA.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Retried_posts_and_repeated_client_ids_are_posted_once()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        Post(room, "s1", "one", "c1:5", clientId: "m-1");
+        Assert.Equal(1, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+
+        Post(room, "s1", "one", "c1:5", clientId: "m-1");
+        Post(room, "s1", "one again", "c1:6", clientId: "m-1");
+        frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Post(room, "s1", "two", "c1:7");
+        Assert.Equal(2, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+    }
+
+    [Fact]
+    public void Sequence_and_history_survive_a_restart_and_since_returns_what_was_missed()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        for (var i = 1; i <= 3; i++) Post(room, "s1", $"m{i}", $"c1:{i}");
+        Watch(room);
+        Sys.Stop(room);
+        ExpectTerminated(room);
+
+        var revived = StartRoom();
+        var late = CreateTestProbe();
+        var joined = Join(revived, "s2", "bob", late, since: 1);
+        Assert.Equal([2L, 3L], joined.GetProperty("history").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
+        frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+        Post(revived, "s1", "m4", "c1:4");
+        Assert.Equal(4, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+    }
+
+    [Fact]
+    public void Leaving_answers_left_and_tells_the_others()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        Join(room, "s2", "bob", frontend);
+        frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        room.Tell(new RoomCommands.Leave(_roomId, "s2", ++_opId, Expired: false), TestActor);
+        var unsubscribe = frontend.ExpectMsg<FrontendCommands.Unsubscribe>();
+        Assert.Contains("\"type\":\"left\"", unsubscribe.Frame);
+        Assert.Contains("\"left\":\"bob\"", frontend.ExpectMsg<FrontendCommands.RoomFrame>().Frame);
+        ExpectMsg<RoomReplies.Done>();
+    }
+}
