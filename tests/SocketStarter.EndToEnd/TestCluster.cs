@@ -47,8 +47,14 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public NodeProcess StartBackend(int port = 0) =>
-        StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", new() { ["AKKA_PORT"] = port.ToString() });
+    /// <summary>Starts a backend on the given Akka port, or a free one.</summary>
+    public NodeProcess StartBackend(int? port = null)
+    {
+        var akkaPort = port ?? FreePort();
+        var node = StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", new() { ["AKKA_PORT"] = akkaPort.ToString() });
+        node.AkkaPort = akkaPort;
+        return node;
+    }
 
     private NodeProcess StartNode(string name, string project, string dll, Dictionary<string, string> environment)
     {
@@ -65,7 +71,7 @@ public sealed class TestCluster : IAsyncDisposable
         info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
         info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client");
         foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
-        var node = new NodeProcess(name, Process.Start(info)!, Path.Combine(DataFolder, $"{name}.log"));
+        var node = new NodeProcess(name, Process.Start(info)!);
         _nodes.Add(node);
         return node;
     }
@@ -96,6 +102,13 @@ public sealed class TestCluster : IAsyncDisposable
     {
         foreach (var node in _nodes) node.Kill();
         foreach (var node in _nodes) await node.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        // KEEP_TEST_LOGS=1 keeps each node's log (and the journal) in the printed folder for a post-mortem.
+        if (Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is { Length: > 0 })
+        {
+            foreach (var node in _nodes) await File.WriteAllTextAsync(Path.Combine(DataFolder, $"{node.Name}.log"), node.Output);
+            Console.WriteLine($"Node logs kept in {DataFolder}");
+            return;
+        }
         try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { }
     }
 
@@ -120,7 +133,7 @@ public sealed class NodeProcess
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public NodeProcess(string name, Process process, string logPath)
+    public NodeProcess(string name, Process process)
     {
         Name = name;
         _process = process;
@@ -133,6 +146,7 @@ public sealed class NodeProcess
 
     public string Name { get; }
     public int Pid { get; }
+    public int AkkaPort { get; set; }
     public bool HasExited => _process.HasExited;
 
     public string Output

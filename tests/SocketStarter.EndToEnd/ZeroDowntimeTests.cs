@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Xunit.Abstractions;
+
+namespace SocketStarter.EndToEnd;
+
+/// <summary>Backend restarts, crashes and scale-out under steady chat traffic, with real processes.</summary>
+public sealed class ZeroDowntimeTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Graceful_restart_of_the_only_backend_is_a_delay_not_a_disconnect()
+    {
+        await using var cluster = await TestCluster.StartAsync(backends: 1);
+        await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 10, rooms: 3, interval: TimeSpan.FromMilliseconds(300));
+        await Task.Delay(2000);
+
+        var stopping = Stopwatch.StartNew();
+        var faultAt = load.Now;
+        cluster.Nodes[1].Terminate();
+        Assert.True(await cluster.Nodes[1].WaitForExitAsync(TimeSpan.FromSeconds(10)), "SIGTERM must stop a backend within 10 s");
+        output.WriteLine($"backend exited {stopping.ElapsedMilliseconds} ms after SIGTERM");
+        cluster.StartBackend();
+        await Task.Delay(8000);
+        await load.StopAsync(Wait);
+
+        output.WriteLine($"longest round trip around the restart: {load.LongestRoundTrip(faultAt - TimeSpan.FromSeconds(1), load.Now).TotalMilliseconds:F0} ms");
+        AssertNothingLost(load, allowGaps: false);
+    }
+
+    /// <summary>
+    /// The chaos run of the zero-downtime issue: 1 frontend, 1 then 2 backends, 30 clients in 6 rooms chatting
+    /// steadily; a graceful restart of each backend, a backend added, and a SIGKILL followed by a restart.
+    /// </summary>
+    [Fact]
+    public async Task Chaos_restarts_crashes_and_scale_out_lose_nothing()
+    {
+        await using var cluster = await TestCluster.StartAsync(backends: 1);
+        await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 30, rooms: 6, interval: TimeSpan.FromMilliseconds(500));
+        var faults = new List<(string Name, TimeSpan At)>();
+        var settle = TimeSpan.FromSeconds(8);
+        await Task.Delay(3000);
+
+        async Task GracefulRestart(int index)
+        {
+            var node = cluster.Nodes[index];
+            faults.Add(($"graceful restart of {node.Name}", load.Now));
+            node.Terminate();
+            Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(10)), $"{node.Name} did not exit within 10 s of SIGTERM");
+            cluster.StartBackend(node.AkkaPort);
+            await Task.Delay(settle);
+        }
+
+        await GracefulRestart(1);                       // the only backend
+        faults.Add(("backend added", load.Now));
+        cluster.StartBackend();
+        await Task.Delay(settle);
+        await GracefulRestart(cluster.Nodes.Count - 2); // one of two
+        await GracefulRestart(cluster.Nodes.Count - 2); // the other one
+
+        var victim = cluster.Nodes[^1];
+        var killedAt = load.Now;
+        faults.Add(($"SIGKILL of {victim.Name} and restart", killedAt));
+        victim.Kill();
+        await victim.WaitForExitAsync(Wait);
+        cluster.StartBackend(victim.AkkaPort);
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        await load.StopAsync(TimeSpan.FromSeconds(5));
+
+        foreach (var client in load.Clients) await client.CatchUpAsync();
+        await Task.Delay(3000);
+
+        for (var i = 0; i < faults.Count; i++)
+        {
+            var end = i + 1 < faults.Count ? faults[i + 1].At : load.Now;
+            output.WriteLine($"{faults[i].Name,-40} longest round trip {load.LongestRoundTrip(faults[i].At - TimeSpan.FromSeconds(1), end).TotalMilliseconds,6:F0} ms");
+        }
+        output.WriteLine($"messages sent: {load.Clients.Sum(c => c.Sent.Count)}, gaps seen after the kill (filled by since): {load.Clients.Sum(c => c.Gaps.Count)}");
+
+        foreach (var client in load.Clients)
+            Assert.DoesNotContain(client.Gaps, gap => gap.At < killedAt);
+        AssertNothingLost(load, allowGaps: true);
+        await AssertRoomsHoldEverySentMessageOnce(cluster, load);
+    }
+
+    /// <summary>A fresh client reads each room's whole history: seq 1..N with no hole, every sent id exactly once.</summary>
+    private static async Task AssertRoomsHoldEverySentMessageOnce(TestCluster cluster, ChatLoad load)
+    {
+        await using var reader = await ChatClient.ConnectAsync(cluster.WebSocketUri);
+        await reader.SendAsync(new { type = "register", name = $"auditor{Random.Shared.Next(100000)}" });
+        await reader.ExpectAsync("registered", Wait);
+        foreach (var room in load.Rooms)
+        {
+            await reader.SendAsync(new { type = "join", room, since = 0 });
+            var history = (await reader.ExpectAsync("joined", Wait, f => f.GetProperty("room").GetString() == room))
+                .GetProperty("history").EnumerateArray().ToList();
+            var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
+            Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+            var ids = history.Select(m => m.GetProperty("id").GetString()!).ToList();
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+            var sent = load.Clients.Where(c => c.Room == room).SelectMany(c => c.Sent).ToHashSet();
+            Assert.Empty(sent.Except(ids));
+            foreach (var client in load.Clients.Where(c => c.Room == room))
+                Assert.Equal(seqs, client.Received.Where(s => s >= seqs[0]));
+        }
+    }
+
+    private void AssertNothingLost(ChatLoad load, bool allowGaps)
+    {
+        foreach (var client in load.Clients)
+        {
+            Assert.False(client.Connection.Closed, $"{client.Name} was disconnected ({client.Connection.CloseStatus})");
+            Assert.Equal(0, client.Duplicates);
+            Assert.Equal(0, client.OutOfOrder);
+            Assert.Empty(client.Errors);
+            if (!allowGaps) Assert.Empty(client.Gaps);
+            Assert.Equal(0, client.Outstanding);
+        }
+    }
+}
