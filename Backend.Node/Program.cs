@@ -10,8 +10,9 @@ using SocketStarter.Backend.Rooms;
 using SocketStarter.Backend.Sessions;
 using SocketStarter.Shared.Hosting;
 
-// A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes)
-// shuts its actor system down; it then starts over with a fresh one rather than hang or exit.
+// A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes),
+// or that the cluster downed, shuts its actor system down; it then starts over with a fresh one rather than hang
+// or exit. A SIGTERM or Ctrl-C ends the loop.
 while (true)
 {
     var builder = Host.CreateApplicationBuilder(args);
@@ -23,16 +24,21 @@ while (true)
 
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
         .AddSocketStarterCluster(cluster)
-        .AddHocon("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 20s", HoconAddMode.Prepend)
+        .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {builder.Configuration.GetValue("JOIN_WATCHDOG_SECONDS", 20)}s",
+            HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
         .AddNameShards()
         .AddRoomShards()
         .AddSessionShards(sessions));
 
     using var host = builder.Build();
-    await host.RunAsync();
-
+    await host.StartAsync();
     var system = host.Services.GetRequiredService<ActorSystem>();
-    if (CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClusterJoinUnsuccessfulReason) break;
-    Console.Error.WriteLine("Could not join the cluster in time; starting over.");
+    await host.WaitForShutdownAsync();
+
+    var reason = CoordinatedShutdown.Get(system).ShutdownReason;
+    if (reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason)) break;
+    Console.Error.WriteLine(reason is CoordinatedShutdown.ClusterDowningReason
+        ? "This node was downed by the cluster; starting over."
+        : "Could not join the cluster in time; starting over.");
 }

@@ -18,26 +18,23 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<NodeProcess> _nodes = new();
     private readonly Dictionary<string, string> _extraEnvironment;
     public string DataFolder { get; } = Directory.CreateTempSubdirectory("socketstarter-test-").FullName;
+    /// <summary>The first frontend's Akka port: every node's seed.</summary>
     public int FrontendAkkaPort { get; } = FreePort();
-    public int FrontendHttpPort { get; } = FreePort();
-    public Uri WebSocketUri => new($"ws://127.0.0.1:{FrontendHttpPort}/ws");
-    public NodeProcess Frontend { get; private set; } = null!;
+    public List<int> FrontendHttpPorts { get; } = new();
+    public Uri WebSocketUri => WebSocketUris[0];
+    public IReadOnlyList<Uri> WebSocketUris => FrontendHttpPorts.Select(port => new Uri($"ws://127.0.0.1:{port}/ws")).ToList();
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
     private TestCluster(Dictionary<string, string> extraEnvironment) => _extraEnvironment = extraEnvironment;
 
-    public static async Task<TestCluster> StartAsync(int backends = 1, Dictionary<string, string>? environment = null)
+    public static async Task<TestCluster> StartAsync(int backends = 1, int frontends = 1, Dictionary<string, string>? environment = null)
     {
-        var cluster = new TestCluster(environment ?? new());
+        var cluster = Create(environment);
         try
         {
-            cluster.Frontend = cluster.StartNode("frontend", "Frontend.Node", "SocketStarter.Frontend.dll", new()
-            {
-                ["AKKA_PORT"] = cluster.FrontendAkkaPort.ToString(),
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{cluster.FrontendHttpPort}",
-            });
+            for (var i = 0; i < frontends; i++) cluster.StartFrontend();
             for (var i = 0; i < backends; i++) cluster.StartBackend();
-            await cluster.WaitUntilServingAsync(TimeSpan.FromSeconds(60));
+            await cluster.WaitUntilServingAsync();
             return cluster;
         }
         catch
@@ -45,6 +42,20 @@ public sealed class TestCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A cluster with no node started yet, for tests that choose the order.</summary>
+    public static TestCluster Create(Dictionary<string, string>? environment = null) => new(environment ?? new());
+
+    public NodeProcess StartFrontend()
+    {
+        var httpPort = FreePort();
+        FrontendHttpPorts.Add(httpPort);
+        return StartNode($"frontend-{FrontendHttpPorts.Count - 1}", "Frontend.Node", "SocketStarter.Frontend.dll", new()
+        {
+            ["AKKA_PORT"] = (FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort()).ToString(),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+        });
     }
 
     /// <summary>Starts a backend on the given Akka port, or a free one.</summary>
@@ -76,15 +87,20 @@ public sealed class TestCluster : IAsyncDisposable
         return node;
     }
 
-    /// <summary>Ready when a client can register a name end to end, through a backend.</summary>
-    private async Task WaitUntilServingAsync(TimeSpan timeout)
+    /// <summary>Ready when a client of every frontend can register a name end to end, through a backend.</summary>
+    public async Task WaitUntilServingAsync()
+    {
+        foreach (var uri in WebSocketUris) await WaitUntilServingAsync(uri, TimeSpan.FromSeconds(60));
+    }
+
+    private async Task WaitUntilServingAsync(Uri uri, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             try
             {
-                await using var client = await ChatClient.ConnectAsync(WebSocketUri);
+                await using var client = await ChatClient.ConnectAsync(uri);
                 await client.SendAsync(new { type = "register", name = $"probe{Random.Shared.Next(1_000_000)}" });
                 await client.ExpectAsync("registered", TimeSpan.FromSeconds(5));
                 return;

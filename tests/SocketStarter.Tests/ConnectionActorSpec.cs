@@ -189,4 +189,24 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         Assert.Equal("abc", welcome.GetProperty("session").GetString());
         Assert.Equal("abc.secret", welcome.GetProperty("resume").GetString());
     }
+
+    [Fact]
+    public async Task A_client_too_slow_for_its_outbound_queue_is_closed_with_1013()
+    {
+        StartConnection();
+        var register = _fanout.ExpectMsg<FanoutActor.Register>();
+        var chunk = new FanoutActor.Outgoing(Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"text\":\"{new string('x', 32_000)}\"}}"));
+        // Far more than the socket buffers and the 8-frame queue hold while the client reads slowly.
+        for (var i = 0; i < 2000; i++) register.Outbound.Tell(chunk);
+
+        var buffer = new byte[64_000];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        WebSocketReceiveResult result;
+        do
+        {
+            await Task.Delay(1, timeout.Token);
+            result = await _client.ReceiveAsync(buffer, timeout.Token);
+        } while (result.MessageType != WebSocketMessageType.Close);
+        Assert.Equal(1013, (int)result.CloseStatus!);
+    }
 }

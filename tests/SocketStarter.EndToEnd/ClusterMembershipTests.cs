@@ -1,0 +1,48 @@
+using Xunit.Abstractions;
+
+namespace SocketStarter.EndToEnd;
+
+/// <summary>How nodes come and go: start order, the join watchdog, crashes.</summary>
+public sealed class ClusterMembershipTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task A_backend_started_before_the_frontend_keeps_trying_and_joins_when_it_comes_up()
+    {
+        await using var cluster = TestCluster.Create(new() { ["JOIN_WATCHDOG_SECONDS"] = "3" });
+        var backend = cluster.StartBackend();
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.False(backend.HasExited);
+        Assert.Contains("starting over", backend.Output);
+
+        cluster.StartFrontend();
+        await cluster.WaitUntilServingAsync();
+    }
+
+    [Fact]
+    public async Task A_crashed_backend_is_replaced_by_one_on_another_port_and_clients_stay_connected()
+    {
+        await using var cluster = await TestCluster.StartAsync(backends: 1);
+        await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 6, rooms: 2, interval: TimeSpan.FromMilliseconds(400));
+        await Task.Delay(1500);
+
+        var crashedAt = load.Now;
+        cluster.Nodes[1].Kill();
+        cluster.StartBackend();
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        await load.StopAsync(Wait);
+        foreach (var client in load.Clients) await client.CatchUpAsync();
+        await Task.Delay(2000);
+
+        output.WriteLine($"longest round trip after the crash: {load.LongestRoundTrip(crashedAt - TimeSpan.FromSeconds(1), load.Now).TotalMilliseconds:F0} ms");
+        Assert.False(cluster.Nodes[0].HasExited, "the frontend must survive a backend crash");
+        foreach (var client in load.Clients)
+        {
+            Assert.False(client.Connection.Closed);
+            Assert.Equal(0, client.Duplicates);
+            Assert.Equal(0, client.Outstanding);
+            Assert.Empty(client.Errors);
+        }
+    }
+}
