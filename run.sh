@@ -21,15 +21,16 @@ mkdir -p data
 pids=()
 stop() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # SIGTERM: each node shuts down gracefully (a backend hands its shards off and leaves the cluster).
+  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
-# Prefix every line with the node's name so the two logs stay readable side by side.
+# Prefix every line with the node's name so the logs stay readable side by side.
 start() {
   local name=$1; shift
-  ( "$@" 2>&1 | sed -u "s/^/[$name] /" ) &
+  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
 }
 
