@@ -16,6 +16,11 @@ for arg in "$@"; do
 done
 
 dotnet build SocketStarter.sln -c Release --nologo -v quiet
+
+# The browser client, when it was never built or its sources changed since.
+if [[ ! -f client/dist/index.html ]] || [[ -n $(find client/src client/index.html client/package-lock.json -newer client/dist/index.html 2>/dev/null | head -1) ]]; then
+  (cd client && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run build)
+fi
 mkdir -p data
 
 pids=()

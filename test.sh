@@ -1,34 +1,59 @@
 #!/usr/bin/env bash
-# Installs what the tests need, runs every test suite, and ends with one line: "N passed, N failed".
+# Installs what the tests need (NuGet packages, npm packages, Debian's chromium), builds everything, runs every
+# test suite (.NET unit and end-to-end, Vitest, browser end-to-end), and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
-results=$(mkdir -p .tmp && mktemp -d .tmp/test-results.XXXX)
-results=$(cd "$results" && pwd)
-
-if ! dotnet build SocketStarter.sln -c Release --nologo -v quiet; then
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
+mkdir -p .tmp
+results=$(cd "$(mktemp -d .tmp/test-results.XXXX)" && pwd)
 passed=0
 failed=0
+
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+finish() {
+  echo "$passed passed, $failed failed"
+  [[ $failed == 0 ]]
+  exit
+}
+
+# --- install and build
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests"
+  sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+if ! dotnet build SocketStarter.sln -c Release --nologo -v quiet; then
+  count 0 1; finish
+fi
+if ! (cd client && npm ci --no-audit --no-fund && npm run build); then
+  count 0 1; finish
+fi
+
+# --- .NET: TestKit specs and serializer round trips, then real processes over real sockets
 for project in tests/SocketStarter.Tests tests/SocketStarter.EndToEnd; do
   name=$(basename "$project")
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$results/$name.trx" --logger "console;verbosity=normal"
-  trx="$results/$name.trx"
-  counters=$(grep -o '<Counters [^>]*>' "$trx" 2>/dev/null || true)
+  counters=$(grep -o '<Counters [^>]*>' "$results/$name.trx" 2>/dev/null || true)
   if [[ -z $counters ]]; then
     echo "$name: no results (the test run crashed)"
-    failed=$((failed + 1))
+    count 0 1
     continue
   fi
-  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
-  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
-  passed=$((passed + p))
-  failed=$((failed + f))
+  count "$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")" "$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")"
 done
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+# --- the browser client: protocol client against a fake socket, then two real browsers against a real cluster
+(cd client && npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json")
+if [[ -f $results/vitest.json ]]; then
+  count "$(node -p "require('$results/vitest.json').numPassedTests")" "$(node -p "require('$results/vitest.json').numFailedTests")"
+else
+  echo "vitest: no results"; count 0 1
+fi
+
+(cd client && TMPDIR="$(cd .. && pwd)/.tmp" node --test --test-reporter=tap e2e/) | tee "$results/browser.tap"
+p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$results/browser.tap")
+f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$results/browser.tap")
+if [[ -n $p && -n $f ]]; then count "$p" "$f"; else echo "browser tests: no results"; count 0 1; fi
+
+finish

@@ -6,16 +6,16 @@ public static class ClientFiles
 {
     /// <summary>
     /// Serves the browser client at <c>/</c>, same origin as <c>/ws</c>: CLIENT_DIR if set, else the built
-    /// client (client/dist) or the client folder itself, looked up from the working directory.
+    /// client, client/dist under the working directory (./run.sh builds it).
     /// </summary>
     public static WebApplication UseClientFiles(this WebApplication app, IConfiguration configuration)
     {
         var folder = configuration["CLIENT_DIR"] is { Length: > 0 } configured
             ? configured
-            : new[] { Path.Combine("client", "dist"), "client" }.FirstOrDefault(f => File.Exists(Path.Combine(f, "index.html")));
-        if (folder is null || !Directory.Exists(folder))
+            : Path.Combine("client", "dist");
+        if (!File.Exists(Path.Combine(folder, "index.html")))
         {
-            app.Logger.LogWarning("No client files found (set CLIENT_DIR); only /ws is served");
+            app.Logger.LogWarning("No built client in {Folder} (run ./run.sh, or set CLIENT_DIR); only /ws is served", Path.GetFullPath(folder));
             return app;
         }
         var files = new PhysicalFileProvider(Path.GetFullPath(folder));

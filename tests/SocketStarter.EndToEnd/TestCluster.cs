@@ -80,7 +80,7 @@ public sealed class TestCluster : IAsyncDisposable
         info.Environment["AKKA_HOST"] = "127.0.0.1";
         info.Environment["AKKA_SEEDS"] = $"127.0.0.1:{FrontendAkkaPort}";
         info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
-        info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client");
+        info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client", "dist");
         foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
         var node = new NodeProcess(name, Process.Start(info)!);
         _nodes.Add(node);
