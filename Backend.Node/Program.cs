@@ -1,29 +1,33 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using SocketStarter.Backend;
 using SocketStarter.Backend.Names;
 using SocketStarter.Backend.Rooms;
 using SocketStarter.Backend.Sessions;
 using SocketStarter.Shared.Hosting;
+using SocketStarter.Shared.Hosting.Management;
 
 // A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes),
 // or that the cluster downed, shuts its actor system down; it then starts over with a fresh one rather than hang
 // or exit. A SIGTERM or Ctrl-C ends the loop.
 while (true)
 {
-    var builder = Host.CreateApplicationBuilder(args);
+    var builder = WebApplication.CreateSlimBuilder(args);
     var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.BackendRole, defaultPort: 0);
     var journal = JournalSettings.FromConfiguration(builder.Configuration).Prepare();
     var sessions = new SessionSettings(
         ResumeWindow: TimeSpan.FromSeconds(builder.Configuration.GetValue("RESUME_WINDOW_SECONDS", 60)),
         RetryInterval: TimeSpan.FromMilliseconds(500));
 
+    // The backend's only HTTP listener is its management endpoint: commands, health and metrics.
+    var management = ManagementSettings.FromConfiguration(builder.Configuration, defaultPort: 0);
+    builder.WebHost.UseUrls(management.Url);
+    builder.Services.AddManagement(management);
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
         .AddSocketStarterCluster(cluster)
+        .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {builder.Configuration.GetValue("JOIN_WATCHDOG_SECONDS", 20)}s",
             HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
@@ -31,8 +35,10 @@ while (true)
         .AddRoomShards()
         .AddSessionShards(sessions));
 
-    using var host = builder.Build();
+    await using var host = builder.Build();
+    host.MapManagement();
     await host.StartAsync();
+    Console.WriteLine($"Management endpoint: {management.Url} (./ssctl {management.Host}:{management.Port} help)");
     var system = host.Services.GetRequiredService<ActorSystem>();
     await host.WaitForShutdownAsync();
 

@@ -1,24 +1,46 @@
 using Akka.Actor;
-using Akka.Streams;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Akka.Streams;
 using SocketStarter.Frontend;
 using SocketStarter.Frontend.Connections;
+using SocketStarter.Frontend.Operations;
 using SocketStarter.Shared.Hosting;
+using SocketStarter.Shared.Hosting.Management;
 
 var builder = WebApplication.CreateBuilder(args);
-if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://127.0.0.1:8080");
+var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
+var management = ManagementSettings.FromConfiguration(builder.Configuration, ManagementSettings.DefaultPort);
+builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmptyEntries), management.Url]);
 
 var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort);
 builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
+builder.Services.AddSingleton<FrontendDrain>();
+builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
+builder.Services.AddManagement(management);
+builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
 builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .AddSocketStarterCluster(cluster)
+    .AddHealthChecks()
     .WithShardRegionProxy<ShardRegions.SessionRegion>(ShardRegions.Session, ClusterNodeSettings.BackendRole, ShardRegions.SessionExtractor)
-    .AddFanout());
+    .WithShardRegionProxy<ShardRegions.RoomRegion>(ShardRegions.Room, ClusterNodeSettings.BackendRole, ShardRegions.RoomExtractor)
+    .WithShardRegionProxy<ShardRegions.NameRegion>(ShardRegions.Name, ClusterNodeSettings.BackendRole, ShardRegions.NameExtractor)
+    .AddFanout()
+    .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
 
 var app = builder.Build();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
 app.MapChatWebSocket();
+app.MapManagement();
 app.UseClientFiles(builder.Configuration);
+app.Lifetime.ApplicationStarted.Register(() =>
+    Console.WriteLine($"Management endpoint: {management.Url} (./ssctl {management.Host}:{management.Port} help)"));
 app.Run();
+
+static bool BackendReachable(Cluster cluster)
+{
+    var state = cluster.State;
+    return state.Members.Any(m => m.HasRole(ClusterNodeSettings.BackendRole) && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
+}

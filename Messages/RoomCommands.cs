@@ -53,3 +53,11 @@ public static class RoomEvents
 
     public sealed record RecentPostKeys(string SessionId, IReadOnlyList<string> Keys);
 }
+
+/// <summary>Read-only questions to a room, for operators (<c>rooms list</c>).</summary>
+public static class RoomQueries
+{
+    public sealed record GetMemberCount(string RoomId) : IWithRoomId, IWireMessage;
+
+    public sealed record MemberCount(string RoomId, int Count) : IWithRoomId, IWireMessage;
+}

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
+using SocketStarter.Shared.Hosting.Management;
 
 namespace SocketStarter.Shared.Hosting;
 
@@ -30,4 +31,9 @@ public static class ClusterHostingExtensions
             })
             .WithCustomSerializer("socketstarter-wire", [typeof(IWireMessage)], system => new WireSerializer(system));
     }
+
+    /// <summary>Live: the actor system runs. Ready: this node is an Up member of the cluster.</summary>
+    public static AkkaConfigurationBuilder AddHealthChecks(this AkkaConfigurationBuilder builder) => builder
+        .WithActorSystemLivenessCheck(tags: [ManagementEndpoints.LiveTag])
+        .WithAkkaClusterReadinessCheck(tags: [ManagementEndpoints.ReadyTag]);
 }

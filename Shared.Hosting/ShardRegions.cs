@@ -9,6 +9,7 @@ public static class ShardRegions
     public const string Session = "session";
     public const string Room = "room";
     public const string Name = "name";
+    public static readonly IReadOnlyList<string> TypeNames = [Session, Room, Name];
 
     /// <summary>Few shards: each one moves on a backend restart, and a handful of backends is the scale here.</summary>
     public const int ShardCount = 40;

@@ -43,7 +43,7 @@ public sealed class NameActor : ReceivePersistentActor
                     Sender.Tell(new NameReplies.Released(_nameKey, release.OpId));
                 });
         });
-        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<StopEntity>(_ => HandOff.Stop(Context));
     }
 
     public override string PersistenceId => $"name-{_nameKey}";

@@ -42,13 +42,14 @@ public sealed class RoomActor : ReceivePersistentActor
         Command<RoomCommands.Post>(HandlePost);
         Command<RoomCommands.Rebind>(HandleRebind);
         Command<RoomCommands.Rename>(HandleRename);
+        Command<RoomQueries.GetMemberCount>(_ => Sender.Tell(new RoomQueries.MemberCount(_roomId, _members.Count)));
         Command<SaveSnapshotSuccess>(success =>
             DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
         // Hand-off: commands being persisted finish first (persistence stashes this message until then).
-        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<StopEntity>(_ => HandOff.Stop(Context));
     }
 
     public override string PersistenceId => $"room-{_roomId}";

@@ -83,7 +83,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 PersistDetached(connectionId, () => { });
         });
         Command<ExpireSession>(_ => EndIfExpired());
-        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<StopEntity>(_ => HandOff.Stop(Context));
         Command<RetryOperation>(_ => { });
     }
 
@@ -95,7 +95,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Command<NameReplies.Released>(released => Complete(released.OpId, released));
         Command<RetryOperation>(_ => _pending?.Target.Tell(_pending.Command));
         // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
-        Command<StopEntity>(_ => Context.Stop(Self));
+        Command<StopEntity>(_ => HandOff.Stop(Context));
         CommandAny(_ => Stash.Stash());
     }
 

@@ -6,6 +6,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
+using SocketStarter.Shared.Hosting.Management;
 using static SocketStarter.Messages.SessionCommands;
 
 namespace SocketStarter.Frontend.Connections;
@@ -26,6 +27,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     public sealed record BinaryFrame { public static readonly BinaryFrame Instance = new(); }
     /// <summary>The read loop saw a frame over the size limit.</summary>
     public sealed record FrameTooBig { public static readonly FrameTooBig Instance = new(); }
+    /// <summary>This frontend is draining: close with 1012 so that the client resumes its session elsewhere.</summary>
+    public sealed record Resume { public static readonly Resume Elsewhere = new(); }
     /// <summary>Written by the outbound stream: close the socket with this status.</summary>
     public sealed record CloseSocket(WebSocketCloseStatus Status, string Reason);
 
@@ -90,6 +93,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             AckInbound(Sender);
         });
         Receive<FrameTooBig>(_ => CloseSocketWith(WebSocketCloseStatus.MessageTooBig, "Frame over 64 KiB"));
+        Receive<Resume>(_ => CloseSocketWith((WebSocketCloseStatus)1012, "This frontend is draining; resume elsewhere"));
         Receive<InboundCompleted>(_ =>
         {
             // The client is gone: tell the session, after every frame read before, so its resume window starts.
@@ -121,6 +125,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        SocketStarterMetrics.OpenConnections.Add(1);
         var self = Self;
         var socket = _socket;
         var (outbound, written) = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
@@ -145,6 +150,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        SocketStarterMetrics.OpenConnections.Add(-1);
+        SocketStarterMetrics.FramesHeld.Add(-(_steps.Count(step => step is FrameStep) + (_inFlight?.Step is FrameStep ? 1 : 0)));
         _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
         _outbound.Tell(new Status.Success(null));
         _socketClosed.TrySetResult();
@@ -164,11 +171,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void HandleText(string text)
     {
+        SocketStarterMetrics.FramesIn.Add(1);
         if (FrameType(text) is not { } type)
         {
             SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "A frame must be a JSON object with a string field 'type'.", null));
             return;
         }
+        SocketStarterMetrics.FramesHeld.Add(1);
         Enqueue(new FrameStep(text, type));
     }
 
@@ -255,6 +264,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void CompleteInFlight()
     {
+        if (_inFlight?.Step is FrameStep) SocketStarterMetrics.FramesHeld.Add(-1);
         _inFlight = null;
         Timers.Cancel(RetryTimer);
     }
@@ -290,6 +300,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             if (node.Value is FrameStep frame)
             {
                 Unavailable(frame);
+                SocketStarterMetrics.FramesHeld.Add(-1);
                 _steps.Remove(node);
             }
             node = next;
@@ -300,7 +311,11 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void Unavailable(FrameStep frame) => SendToClient(ServerFrames.Error(ErrorCodes.Unavailable,
         "The service is unavailable right now; this frame was not delivered. Try again shortly.", frame.Type));
 
-    private void SendToClient(string frame) => _outbound.Tell(new FanoutActor.Outgoing(System.Text.Encoding.UTF8.GetBytes(frame)));
+    private void SendToClient(string frame)
+    {
+        _outbound.Tell(new FanoutActor.Outgoing(System.Text.Encoding.UTF8.GetBytes(frame)));
+        SocketStarterMetrics.FramesOut.Add(1);
+    }
 
     /// <summary>Closes the socket after what is queued for it, then ends the outbound stream.</summary>
     private void CloseSocketWith(WebSocketCloseStatus status, string reason)

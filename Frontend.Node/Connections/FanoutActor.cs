@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using SocketStarter.Messages;
+using SocketStarter.Shared.Hosting.Management;
 
 namespace SocketStarter.Frontend.Connections;
 
@@ -13,6 +14,9 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>A connection carries a session on this node; <paramref name="Outbound"/> writes to its socket.</summary>
     public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, IActorRef Outbound);
     public sealed record Unregister(string SessionId, string ConnectionId);
+    /// <summary>Ask every local connection to close so that its client resumes elsewhere.</summary>
+    public sealed record Drain { public static readonly Drain Instance = new(); }
+    public sealed record Drained(int Connections);
     /// <summary>Encoded frame for a connection's outbound queue.</summary>
     public sealed record Outgoing(ReadOnlyMemory<byte> Utf8);
 
@@ -61,6 +65,12 @@ public sealed class FanoutActor : ReceiveActor
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
         Receive<FrontendCommands.RoomFrame>(HandleRoomFrame);
+        Receive<Drain>(_ =>
+        {
+            var connections = _byConnection.Values.Distinct().ToList();
+            foreach (var connection in connections) connection.Tell(ConnectionActor.Resume.Elsewhere);
+            Sender.Tell(new Drained(connections.Count));
+        });
     }
 
     private void HandleRoomFrame(FrontendCommands.RoomFrame roomFrame)
@@ -74,8 +84,8 @@ public sealed class FanoutActor : ReceiveActor
         if (!_roomMembers.TryGetValue(roomFrame.RoomId, out var members) || members.Count == 0) return;
         var outgoing = Encode(roomFrame.Frame);
         foreach (var sessionId in members)
-            if (sessionId != roomFrame.ExceptSessionId)
-                ToSession(sessionId, outgoing);
+            if (sessionId != roomFrame.ExceptSessionId && ToSession(sessionId, outgoing))
+                SocketStarterMetrics.Deliveries.Add(1);
     }
 
     private HashSet<string> Members(string roomId)
@@ -100,9 +110,12 @@ public sealed class FanoutActor : ReceiveActor
         if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
     }
 
-    private void ToSession(string sessionId, Outgoing outgoing)
+    private bool ToSession(string sessionId, Outgoing outgoing)
     {
-        if (_bySession.TryGetValue(sessionId, out var route)) route.Outbound.Tell(outgoing);
+        if (!_bySession.TryGetValue(sessionId, out var route)) return false;
+        route.Outbound.Tell(outgoing);
+        SocketStarterMetrics.FramesOut.Add(1);
+        return true;
     }
 
     private static Outgoing Encode(string frame) => new(Encoding.UTF8.GetBytes(frame));

@@ -18,8 +18,15 @@ public static class WebSocketEndpoint
 {
     public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer, FrontendSettings settings) =>
+        endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+            FrontendSettings settings, Operations.FrontendDrain drain) =>
         {
+            if (drain.Draining)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await context.Response.WriteAsync("This frontend is draining; connect to another one.");
+                return;
+            }
             if (!context.WebSockets.IsWebSocketRequest)
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;

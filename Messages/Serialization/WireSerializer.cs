@@ -42,6 +42,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         ["room.rename.v1"] = typeof(RoomCommands.Rename),
         ["room.done.v1"] = typeof(RoomReplies.Done),
         ["room.message.v1"] = typeof(ChatMessage),
+        ["room.get-member-count.v1"] = typeof(RoomQueries.GetMemberCount),
+        ["room.member-count.v1"] = typeof(RoomQueries.MemberCount),
         ["room.member-joined.v1"] = typeof(RoomEvents.MemberJoined),
         ["room.member-left.v1"] = typeof(RoomEvents.MemberLeft),
         ["room.member-rebound.v1"] = typeof(RoomEvents.MemberRebound),

@@ -51,24 +51,20 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var httpPort = FreePort();
         FrontendHttpPorts.Add(httpPort);
-        return StartNode($"frontend-{FrontendHttpPorts.Count - 1}", "Frontend.Node", "SocketStarter.Frontend.dll", new()
-        {
-            ["AKKA_PORT"] = (FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort()).ToString(),
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
-        });
+        return StartNode($"frontend-{FrontendHttpPorts.Count - 1}", "Frontend.Node", "SocketStarter.Frontend.dll",
+            FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort(), new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}" });
     }
 
     /// <summary>Starts a backend on the given Akka port, or a free one.</summary>
     public NodeProcess StartBackend(int? port = null)
     {
         var akkaPort = port ?? FreePort();
-        var node = StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", new() { ["AKKA_PORT"] = akkaPort.ToString() });
-        node.AkkaPort = akkaPort;
-        return node;
+        return StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", akkaPort, new());
     }
 
-    private NodeProcess StartNode(string name, string project, string dll, Dictionary<string, string> environment)
+    private NodeProcess StartNode(string name, string project, string dll, int akkaPort, Dictionary<string, string> environment)
     {
+        var managementPort = FreePort();
         var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", dll);
         if (!File.Exists(path)) throw new FileNotFoundException($"Build the solution first: {path} is missing");
         var info = new ProcessStartInfo("dotnet", [path])
@@ -78,11 +74,13 @@ public sealed class TestCluster : IAsyncDisposable
             RedirectStandardError = true,
         };
         info.Environment["AKKA_HOST"] = "127.0.0.1";
+        info.Environment["AKKA_PORT"] = akkaPort.ToString();
+        info.Environment["MANAGEMENT_PORT"] = managementPort.ToString();
         info.Environment["AKKA_SEEDS"] = $"127.0.0.1:{FrontendAkkaPort}";
         info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
         info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client", "dist");
         foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
-        var node = new NodeProcess(name, Process.Start(info)!);
+        var node = new NodeProcess(name, Process.Start(info)!) { AkkaPort = akkaPort, ManagementPort = managementPort };
         _nodes.Add(node);
         return node;
     }
@@ -128,6 +126,21 @@ public sealed class TestCluster : IAsyncDisposable
         try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { }
     }
 
+    /// <summary>Runs the management CLI against a node, as an operator does; its output and exit code.</summary>
+    public static async Task<(int ExitCode, string Output)> SsctlAsync(NodeProcess node, string command)
+    {
+        var path = Path.Combine(RepoRoot, "Ctl", "bin", Configuration, "net10.0", "ssctl.dll");
+        var info = new ProcessStartInfo("dotnet", [path, node.ManagementEndpoint, .. command.Split(' ')])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output.Trim());
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -162,7 +175,10 @@ public sealed class NodeProcess
 
     public string Name { get; }
     public int Pid { get; }
-    public int AkkaPort { get; set; }
+    public int AkkaPort { get; init; }
+    public int ManagementPort { get; init; }
+    public string Address => $"akka.tcp://socketstarter@127.0.0.1:{AkkaPort}";
+    public string ManagementEndpoint => $"127.0.0.1:{ManagementPort}";
     public bool HasExited => _process.HasExited;
 
     public string Output

@@ -36,6 +36,8 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new RoomCommands.Rename("lobby", "s1", 9, "alicia");
         yield return new RoomReplies.Done("lobby", 9);
         yield return message;
+        yield return new RoomQueries.GetMemberCount("lobby");
+        yield return new RoomQueries.MemberCount("lobby", 3);
         yield return new RoomEvents.MemberJoined("s1", "alice", frontend);
         yield return new RoomEvents.MemberLeft("s1");
         yield return new RoomEvents.MemberRebound("s1", frontend);

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+
+namespace SocketStarter.Shared.Hosting.Management;
+
+/// <summary>Where a node's management endpoint listens: loopback unless configured otherwise.</summary>
+public sealed record ManagementSettings(string Host, int Port)
+{
+    public const int DefaultPort = 9110;
+
+    /// <summary>MANAGEMENT_HOST and MANAGEMENT_PORT; port 0 picks a free port now, so it can be printed and matched.</summary>
+    public static ManagementSettings FromConfiguration(IConfiguration configuration, int defaultPort)
+    {
+        var host = configuration["MANAGEMENT_HOST"] is { Length: > 0 } h ? h : "127.0.0.1";
+        var port = configuration["MANAGEMENT_PORT"] is { Length: > 0 } p
+            ? int.TryParse(p, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : throw new ArgumentException($"MANAGEMENT_PORT must be a port number, got '{p}'")
+            : defaultPort;
+        return new ManagementSettings(host, port == 0 ? FreePort(host) : port);
+    }
+
+    public string Url => $"http://{Host}:{Port}";
+
+    private static int FreePort(string host)
+    {
+        using var listener = new TcpListener(IPAddress.TryParse(host, out var ip) ? ip : IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public static class ManagementEndpoints
+{
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    public static IServiceCollection AddManagement(this IServiceCollection services, ManagementSettings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton<ManagementExecutor>();
+        services.AddHealthChecks();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(SocketStarterMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>
+    /// <c>POST /cmd</c> (management commands, on the management port only), <c>/healthz/live</c>,
+    /// <c>/healthz/ready</c> and <c>/metrics</c> (Prometheus text).
+    /// </summary>
+    public static IEndpointRouteBuilder MapManagement(this IEndpointRouteBuilder endpoints)
+    {
+        var settings = endpoints.ServiceProvider.GetRequiredService<ManagementSettings>();
+        endpoints.MapPost("/cmd", RunCommand).AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Connection.LocalPort == settings.Port ? await next(context) : Results.NotFound());
+        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        return endpoints;
+    }
+
+    private static async Task RunCommand(HttpContext context, ManagementExecutor executor)
+    {
+        var line = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        ManagementCommand command;
+        try
+        {
+            command = ManagementCommand.Parse(line);
+        }
+        catch (CommandException e)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(e.Message + "\n");
+            return;
+        }
+
+        if (command is ManagementCommand.ClusterTail)
+        {
+            await executor.TailAsync(async text =>
+            {
+                await context.Response.WriteAsync(text + "\n");
+                await context.Response.Body.FlushAsync();
+            }, context.RequestAborted);
+            return;
+        }
+
+        try
+        {
+            await context.Response.WriteAsync(await executor.RunAsync(command, context.RequestAborted) + "\n");
+        }
+        catch (CommandException e)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(e.Message + "\n");
+        }
+        catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TimeoutException or TaskCanceledException)
+        {
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            await context.Response.WriteAsync($"No answer in time: {e.Message}\n");
+        }
+    }
+}
