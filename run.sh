@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Builds what is needed and starts a local SocketStarter cluster: one frontend (browser chat and /ws on
-# http://127.0.0.1:8080, Akka seed on 127.0.0.1:4053) and one backend. Ctrl-C stops both.
-#   ./run.sh            frontend + backend
-#   ./run.sh --watch    the backend runs under `dotnet watch`: a code change restarts it while clients stay connected
+# Builds what is needed and starts a local SocketStarter cluster: frontends (browser chat and /ws on
+# http://127.0.0.1:8080, 8081, ...; Akka on 127.0.0.1:4053, 4054, ..., which are the seeds) and backends.
+# Ctrl-C stops all of it.
+#   ./run.sh                              one frontend + one backend
+#   ./run.sh --frontends 2 --backends 3   a bigger local cluster; `./ssctl cluster show` lists it
+#   ./run.sh --watch                      the backend runs under `dotnet watch`: a code change restarts it while
+#                                         the frontend and every browser stay connected
 set -euo pipefail
 cd "$(dirname "$0")"
 
 watch=0
-for arg in "$@"; do
-  case "$arg" in
+frontends=1
+backends=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --watch) watch=1 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) echo "unknown option: $arg" >&2; exit 2 ;;
+    --frontends) frontends=${2:?--frontends needs a number}; shift ;;
+    --backends) backends=${2:?--backends needs a number}; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
+  shift
 done
+[[ $frontends =~ ^[1-9][0-9]*$ && $backends =~ ^[0-9]+$ ]] || { echo "--frontends must be 1 or more, --backends 0 or more" >&2; exit 2; }
+[[ $watch == 0 || $backends == 1 ]] || { echo "--watch runs exactly one backend" >&2; exit 2; }
 
 dotnet build SocketStarter.sln -c Release --nologo -v quiet
 
@@ -39,11 +49,20 @@ start() {
   pids+=($!)
 }
 
-start frontend dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll
-if [[ $watch == 1 ]]; then
-  start backend dotnet watch run --project Backend.Node -c Release --non-interactive
-else
-  start backend dotnet Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll
-fi
-echo "SocketStarter: open http://127.0.0.1:8080 (WebSocket at ws://127.0.0.1:8080/ws); Ctrl-C stops the cluster."
+seeds=$(for ((i = 0; i < frontends; i++)); do printf '127.0.0.1:%d,' $((4053 + i)); done)
+export AKKA_SEEDS=${AKKA_SEEDS:-${seeds%,}}
+
+for ((i = 0; i < frontends; i++)); do
+  # The first frontend's management endpoint is on the default 9110; the others on any free port (printed).
+  AKKA_PORT=$((4053 + i)) ASPNETCORE_URLS=http://127.0.0.1:$((8080 + i)) MANAGEMENT_PORT=$([[ $i == 0 ]] && echo 9110 || echo 0) \
+    start "frontend-$((i + 1))" dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll
+done
+for ((i = 0; i < backends; i++)); do
+  if [[ $watch == 1 ]]; then
+    start backend dotnet watch --non-interactive run --project Backend.Node -c Release
+  else
+    start "backend-$((i + 1))" dotnet Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll
+  fi
+done
+echo "SocketStarter: open http://127.0.0.1:8080 (WebSocket at ws://127.0.0.1:8080/ws); ./ssctl cluster show; Ctrl-C stops the cluster."
 wait
