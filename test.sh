@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (NuGet packages, npm packages, Debian's chromium), builds everything, runs every
+# Installs what the tests need (NuGet and npm packages, Debian's chromium and mosquitto-clients), builds everything, runs every
 # test suite (.NET unit and end-to-end, Vitest, browser end-to-end), and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -17,10 +17,14 @@ finish() {
 }
 
 # --- install and build
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing Debian's chromium for the browser tests"
+# Debian packages the tests drive: chromium (browser tests) and mosquitto's clients (MQTT tests).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+if ((${#missing[@]})); then
+  echo "Installing ${missing[*]}"
   sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! dotnet build SocketStarter.sln -c Release --nologo -v quiet; then
   count 0 1; finish

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Streams;
 using SocketStarter.Frontend;
 using SocketStarter.Frontend.Connections;
+using SocketStarter.Frontend.Mqtt;
 using SocketStarter.Frontend.Operations;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
@@ -29,6 +30,9 @@ builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .WithShardRegionProxy<ShardRegions.NameRegion>(ShardRegions.Name, ClusterNodeSettings.BackendRole, ShardRegions.NameExtractor)
     .AddFanout()
     .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
+
+builder.Services.AddSingleton(MqttSettings.FromConfiguration(builder.Configuration));
+builder.Services.AddHostedService<MqttFrontend>();
 
 var app = builder.Build();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });

@@ -28,7 +28,10 @@ public static class SessionCommands
     public sealed record ClientFrame(
         string SessionId, string ConnectionId, long SeqNo, IActorRef Frontend, string Payload) : ISessionEnvelope;
 
-    /// <summary>The client's socket is gone; the session waits for a resume until its window ends.</summary>
+    /// <summary>
+    /// The client's connection is gone; the session waits for a resume until its window ends, or, with
+    /// <paramref name="EndSession"/> (an MQTT clean session), ends at once.
+    /// </summary>
     public sealed record Detach(
-        string SessionId, string ConnectionId, long SeqNo, IActorRef Frontend) : ISessionEnvelope;
+        string SessionId, string ConnectionId, long SeqNo, IActorRef Frontend, bool EndSession = false) : ISessionEnvelope;
 }

@@ -205,7 +205,11 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             Acknowledge(detach);
             return;
         }
-        PersistDetached(detach.ConnectionId, () => Acknowledge(detach));
+        PersistDetached(detach.ConnectionId, () =>
+        {
+            Acknowledge(detach);
+            if (detach.EndSession) End();
+        });
     }
 
     private void PersistDetached(string connectionId, Action then)
@@ -307,18 +311,24 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Timers.StartSingleTimer(ExpiryTimer, new ExpireSession(), remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
     }
 
-    /// <summary>The resume window passed: leave every room (presence is sent), free the name, end for good.</summary>
     private void EndIfExpired()
     {
         if (!Started || _detachedAt is not { } detachedAt || DateTime.UtcNow < detachedAt + _settings.ResumeWindow) return;
         _log.Info("Session {0} expired", _sessionId);
+        End();
+    }
+
+    /// <summary>Leaves every room (presence is sent), frees the name, and ends for good.</summary>
+    private void End()
+    {
+        Timers.Cancel(ExpiryTimer);
         CallEach(_joinedRooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
         {
-            void End() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); PassivateIfIdle(); });
+            void Ended() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); PassivateIfIdle(); });
             if (_name is { } name)
-                Call(_names, opId => new NameCommands.Release(NameKey(name), _sessionId, opId), _ => End());
+                Call(_names, opId => new NameCommands.Release(NameKey(name), _sessionId, opId), _ => Ended());
             else
-                End();
+                Ended();
         });
     }
 

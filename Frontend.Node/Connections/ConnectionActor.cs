@@ -23,7 +23,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     public sealed record InboundStarted { public static readonly InboundStarted Instance = new(); }
     public sealed record InboundAck { public static readonly InboundAck Instance = new(); }
     public sealed record InboundCompleted { public static readonly InboundCompleted Instance = new(); }
-    public sealed record TextFrame(string Text);
+    /// <summary>A client text frame. <paramref name="Done"/>, if given, completes once the frame is settled: true when
+    /// the backend applied it, false when it was answered <c>unavailable</c>; frames answering it are written first.</summary>
+    public sealed record TextFrame(string Text, TaskCompletionSource<bool>? Done = null);
     public sealed record BinaryFrame { public static readonly BinaryFrame Instance = new(); }
     /// <summary>The read loop saw a frame over the size limit.</summary>
     public sealed record FrameTooBig { public static readonly FrameTooBig Instance = new(); }
@@ -35,23 +37,26 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private sealed record RetryEnvelope;
     private sealed record CheckHold;
     private sealed record OutboundFinished(Exception? Failure);
+    /// <summary>Goes through the outbound stream, so it completes after every frame queued before it.</summary>
+    private sealed record Settled(TaskCompletionSource<bool> Done, bool Applied);
 
     /// <summary>One step of the connection's ordered stream into its session.</summary>
     private abstract record Step;
     private sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
-    private sealed record FrameStep(string Payload, string Type) : Step;
+    private sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done) : Step;
     private sealed record DetachStep : Step;
 
     private const string RetryTimer = "retry";
     /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
     private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
-    private readonly WebSocket _socket;
+    private readonly IClientChannel _channel;
+    private readonly bool _resumable;
     private readonly IActorRef _sessions;
     private readonly IActorRef _fanout;
     private readonly FrontendSettings _settings;
     private readonly IMaterializer _materializer;
-    private readonly TaskCompletionSource _socketClosed;
+    private readonly TaskCompletionSource _channelClosed;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _connectionId = ResumeToken.NewSessionId();
     private readonly LinkedList<Step> _steps = new();
@@ -68,25 +73,27 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(WebSocket socket, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource socketClosed) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(socket, resumeToken, sessions, fanout, settings, materializer, socketClosed));
+    /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
+    public static Props Props(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed));
 
     private readonly string? _resumeToken;
 
-    public ConnectionActor(WebSocket socket, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource socketClosed)
+    public ConnectionActor(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
     {
         _materializer = materializer;
-        _socket = socket;
+        _channel = channel;
+        _resumable = resumable;
         _resumeToken = resumeToken;
         _sessions = sessions;
         _fanout = fanout;
         _settings = settings;
-        _socketClosed = socketClosed;
+        _channelClosed = channelClosed;
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
-        Receive<TextFrame>(frame => { HandleText(frame.Text); AckInbound(Sender); });
+        Receive<TextFrame>(frame => { HandleText(frame); AckInbound(Sender); });
         Receive<BinaryFrame>(_ =>
         {
             SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "Binary frames are not supported; send JSON text frames.", null));
@@ -116,10 +123,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         {
             if (finished.Failure is BufferOverflowException)
                 _log.Info("Closing slow client of session {0}: its outbound queue is full", _sessionId);
+            // The outbound queue overflowed: close with 1013 (try again later) rather than grow; the client can resume.
             if (finished.Failure is not null && !_inboundDone)
-                CloseSlowClient().ContinueWith(_ => _socketClosed.TrySetResult(), TaskScheduler.Default);
+                _channel.CloseAsync((WebSocketCloseStatus)1013, "Client too slow; resume to catch up")
+                    .ContinueWith(_ => _channelClosed.TrySetResult(), TaskScheduler.Default);
             else
-                _socketClosed.TrySetResult();
+                _channelClosed.TrySetResult();
         });
     }
 
@@ -127,9 +136,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     {
         SocketStarterMetrics.OpenConnections.Add(1);
         var self = Self;
-        var socket = _socket;
+        var channel = _channel;
         var (outbound, written) = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
-            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(socket, item)), Keep.Both)
+            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(channel, item)), Keep.Both)
             .Run(_materializer);
         _outbound = outbound;
         written.ContinueWith(task => new OutboundFinished(task.Exception?.GetBaseException()), TaskScheduler.Default).PipeTo(self);
@@ -150,11 +159,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        foreach (var step in _steps.Append(_inFlight?.Step))
+            if (step is FrameStep { Done: { } done }) done.TrySetResult(false);
         SocketStarterMetrics.OpenConnections.Add(-1);
         SocketStarterMetrics.FramesHeld.Add(-(_steps.Count(step => step is FrameStep) + (_inFlight?.Step is FrameStep ? 1 : 0)));
         _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
         _outbound.Tell(new Status.Success(null));
-        _socketClosed.TrySetResult();
+        _channelClosed.TrySetResult();
     }
 
     private void StartFreshSession()
@@ -169,16 +180,22 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void Register() => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _outbound));
 
-    private void HandleText(string text)
+    private void HandleText(TextFrame frame)
     {
         SocketStarterMetrics.FramesIn.Add(1);
-        if (FrameType(text) is not { } type)
+        if (FrameType(frame.Text) is not { } type)
         {
             SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "A frame must be a JSON object with a string field 'type'.", null));
+            Settle(frame.Done, applied: false);
             return;
         }
         SocketStarterMetrics.FramesHeld.Add(1);
-        Enqueue(new FrameStep(text, type));
+        Enqueue(new FrameStep(frame.Text, type, frame.Done));
+    }
+
+    private void Settle(TaskCompletionSource<bool>? done, bool applied)
+    {
+        if (done is not null) _outbound.Tell(new Settled(done, applied));
     }
 
     /// <summary>The only parsing a frontend does: is it a JSON object, and what is its type.</summary>
@@ -223,7 +240,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         {
             AttachStep attach => new Attach(_sessionId, _connectionId, ++_seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret),
             FrameStep frame => new ClientFrame(_sessionId, _connectionId, ++_seqNo, _fanout, frame.Payload),
-            _ => new Detach(_sessionId, _connectionId, ++_seqNo, _fanout),
+            _ => new Detach(_sessionId, _connectionId, ++_seqNo, _fanout, EndSession: !_resumable),
         };
         _inFlight = (step, envelope, DateTime.UtcNow);
         _retryDelay = _settings.FirstRetry;
@@ -252,6 +269,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         CompleteInFlight();
         switch (inFlight.Step)
         {
+            case FrameStep frame:
+                Settle(frame.Done, applied: true);
+                break;
             case AttachStep { ResumeSecret: { } secret }:
                 SendToClient(ServerFrames.Welcome(_sessionId, $"{_sessionId}.{secret}", resumed: true));
                 break;
@@ -308,8 +328,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         SendNext();
     }
 
-    private void Unavailable(FrameStep frame) => SendToClient(ServerFrames.Error(ErrorCodes.Unavailable,
-        "The service is unavailable right now; this frame was not delivered. Try again shortly.", frame.Type));
+    private void Unavailable(FrameStep frame)
+    {
+        SendToClient(ServerFrames.Error(ErrorCodes.Unavailable,
+            "The service is unavailable right now; this frame was not delivered. Try again shortly.", frame.Type));
+        Settle(frame.Done, applied: false);
+    }
 
     private void SendToClient(string frame)
     {
@@ -324,35 +348,18 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _outbound.Tell(new Status.Success(null));
     }
 
-    /// <summary>Its outbound queue overflowed: close with 1013 (try again later) rather than grow; it can resume.</summary>
-    private Task CloseSlowClient()
+    private static async Task Write(IClientChannel channel, object item)
     {
-        var socket = _socket;
-        return Task.Run(async () =>
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await socket.CloseOutputAsync((WebSocketCloseStatus)1013, "Client too slow; resume to catch up", timeout.Token);
-            }
-            catch (Exception)
-            {
-                socket.Abort();
-            }
-        });
-    }
-
-    private static async Task Write(WebSocket socket, object item)
-    {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
         switch (item)
         {
             case FanoutActor.Outgoing outgoing:
-                await socket.SendAsync(outgoing.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                await channel.WriteAsync(outgoing.Utf8);
                 break;
             case CloseSocket close:
-                using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-                    await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
+                await channel.CloseAsync(close.Status, close.Reason);
+                break;
+            case Settled settled:
+                settled.Done.TrySetResult(settled.Applied);
                 break;
         }
     }

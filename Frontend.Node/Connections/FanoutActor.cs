@@ -14,6 +14,9 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>A connection carries a session on this node; <paramref name="Outbound"/> writes to its socket.</summary>
     public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, IActorRef Outbound);
     public sealed record Unregister(string SessionId, string ConnectionId);
+    /// <summary>From now on <paramref name="Listener"/> also gets every chat message of the rooms served here
+    /// (the MQTT bridge, which publishes each once to all its subscribers).</summary>
+    public sealed record ListenToRooms(IActorRef Listener);
     /// <summary>Ask every local connection to close so that its client resumes elsewhere.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
     public sealed record Drained(int Connections);
@@ -27,6 +30,7 @@ public sealed class FanoutActor : ReceiveActor
     private readonly Dictionary<string, HashSet<string>> _roomMembers = new();
     private readonly Dictionary<string, HashSet<string>> _sessionRooms = new();
     private readonly Dictionary<string, long> _lastSeq = new();
+    private readonly List<IActorRef> _roomListeners = new();
 
     public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
 
@@ -65,6 +69,7 @@ public sealed class FanoutActor : ReceiveActor
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
         Receive<FrontendCommands.RoomFrame>(HandleRoomFrame);
+        Receive<ListenToRooms>(listen => _roomListeners.Add(listen.Listener));
         Receive<Drain>(_ =>
         {
             var connections = _byConnection.Values.Distinct().ToList();
@@ -80,6 +85,7 @@ public sealed class FanoutActor : ReceiveActor
             // A room message re-sent by a retry reaches each connection at most once, in seq order.
             if (roomFrame.Seq <= _lastSeq.GetValueOrDefault(roomFrame.RoomId)) return;
             _lastSeq[roomFrame.RoomId] = roomFrame.Seq;
+            foreach (var listener in _roomListeners) listener.Tell(roomFrame);
         }
         if (!_roomMembers.TryGetValue(roomFrame.RoomId, out var members) || members.Count == 0) return;
         var outgoing = Encode(roomFrame.Frame);

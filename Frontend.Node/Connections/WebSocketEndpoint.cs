@@ -37,7 +37,7 @@ public static class WebSocketEndpoint
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var connection = system.ActorOf(ConnectionActor.Props(
-                socket, context.Request.Query["resume"].FirstOrDefault(),
+                new WebSocketChannel(socket), resumable: true, context.Request.Query["resume"].FirstOrDefault(),
                 registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
                 settings, materializer, socketClosed));
 

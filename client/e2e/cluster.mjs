@@ -58,6 +58,7 @@ export class Cluster {
     process.on("exit", () => cluster.nodes.forEach((n) => n.kill()));
     cluster.nodes.push(new Node("frontend", `Frontend.Node/bin/${configuration}/net10.0/SocketStarter.Frontend.dll`, {
       ...cluster.env, AKKA_PORT: String(cluster.seedPort), ASPNETCORE_URLS: `http://127.0.0.1:${cluster.httpPort}`,
+      MQTT_PORT: "0", MANAGEMENT_PORT: "0",
     }));
     await cluster.startBackend();
     await cluster.waitForHttp(60_000);
@@ -84,7 +85,7 @@ export class Cluster {
 
   async startBackend() {
     const backend = new Node(`backend-${this.nodes.length}`, `Backend.Node/bin/${configuration}/net10.0/SocketStarter.Backend.dll`, {
-      ...this.env, AKKA_PORT: String(await freePort()),
+      ...this.env, AKKA_PORT: String(await freePort()), MANAGEMENT_PORT: "0",
     });
     this.nodes.push(backend);
     return backend;

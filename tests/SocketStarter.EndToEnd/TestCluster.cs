@@ -21,6 +21,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The first frontend's Akka port: every node's seed.</summary>
     public int FrontendAkkaPort { get; } = FreePort();
     public List<int> FrontendHttpPorts { get; } = new();
+    public List<int> FrontendMqttPorts { get; } = new();
     public Uri WebSocketUri => WebSocketUris[0];
     public IReadOnlyList<Uri> WebSocketUris => FrontendHttpPorts.Select(port => new Uri($"ws://127.0.0.1:{port}/ws")).ToList();
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
@@ -50,9 +51,11 @@ public sealed class TestCluster : IAsyncDisposable
     public NodeProcess StartFrontend()
     {
         var httpPort = FreePort();
+        var mqttPort = FreePort();
         FrontendHttpPorts.Add(httpPort);
+        FrontendMqttPorts.Add(mqttPort);
         return StartNode($"frontend-{FrontendHttpPorts.Count - 1}", "Frontend.Node", "SocketStarter.Frontend.dll",
-            FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort(), new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}" });
+            FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort(), new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}", ["MQTT_PORT"] = mqttPort.ToString() });
     }
 
     /// <summary>Starts a backend on the given Akka port, or a free one.</summary>

@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using SocketStarter.Messages;
+
+namespace SocketStarter.Frontend.Mqtt;
+
+/// <summary>
+/// Publishes each room message once on <c>rooms/&lt;room&gt;</c> to this frontend's MQTT subscribers, whose
+/// subscriptions exist only after their join was confirmed. The payload is the <c>message</c> frame without <c>type</c>.
+/// </summary>
+public sealed class MqttBridgeActor : ReceiveActor
+{
+    /// <summary>Publishes from this id are the bridge's own and pass the publish interceptor.</summary>
+    public const string ClientId = "socketstarter-bridge";
+
+    public static Props Props(MqttServer server) => Akka.Actor.Props.Create(() => new MqttBridgeActor(server));
+
+    public MqttBridgeActor(MqttServer server)
+    {
+        var log = Context.GetLogger();
+        ReceiveAsync<FrontendCommands.RoomFrame>(async roomFrame =>
+        {
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(MqttTopics.ForRoom(roomFrame.RoomId))
+                .WithPayload(WithoutType(roomFrame.Frame))
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build();
+            try
+            {
+                await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = ClientId }, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                log.Warning(ex, "Could not publish message {0} of room {1} to MQTT subscribers", roomFrame.Seq, roomFrame.RoomId);
+            }
+        });
+    }
+
+    private static byte[] WithoutType(string frame)
+    {
+        using var document = JsonDocument.Parse(frame);
+        var buffer = new ArrayBufferWriter<byte>(frame.Length);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject())
+                if (property.Name != "type") property.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}
+
+public static class MqttTopics
+{
+    private const string Prefix = "rooms/";
+
+    public static string ForRoom(string room) => Prefix + room;
+
+    /// <summary>The room of an exact <c>rooms/&lt;room&gt;</c> topic; null for anything else (wildcards included).</summary>
+    public static string? Room(string topic) =>
+        topic.StartsWith(Prefix, StringComparison.Ordinal) && topic.Length > Prefix.Length
+        && topic.IndexOfAny(['/', '+', '#'], Prefix.Length) < 0
+            ? topic[Prefix.Length..]
+            : null;
+}

@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using SocketStarter.Frontend.Connections;
+using SocketStarter.Messages.ClientProtocol;
+using SocketStarter.Shared.Hosting;
+
+namespace SocketStarter.Frontend.Mqtt;
+
+/// <summary>
+/// The MQTT 3.1.1/5 listener. MQTTnet parses the wire; every CONNECT, SUBSCRIBE, PUBLISH, UNSUBSCRIBE and
+/// DISCONNECT becomes a client frame on the same connection-actor and envelope path as a WebSocket's. Each
+/// acknowledgement is held until the backend has done the work: MQTTnet awaits these interceptors before it
+/// sends CONNACK, SUBACK or PUBACK, and runs one client's packets one at a time.
+/// </summary>
+public sealed class MqttFrontend(
+    MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+    ILogger<MqttFrontend> log) : IHostedService
+{
+    private const string LinkKey = "socketstarter.link";
+    private readonly ConcurrentDictionary<string, ClientLink> _clients = new();
+    private MqttServer? _server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!settings.Enabled) return;
+        var options = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(settings.Host))
+            .WithDefaultEndpointPort(settings.Port)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(options);
+        _server.ValidatingConnectionAsync += OnConnectAsync;
+        _server.InterceptingSubscriptionAsync += OnSubscribeAsync;
+        _server.InterceptingPublishAsync += OnPublishAsync;
+        _server.InterceptingUnsubscriptionAsync += OnUnsubscribeAsync;
+        _server.ClientDisconnectedAsync += OnDisconnectedAsync;
+        await _server.StartAsync();
+
+        var bridge = system.ActorOf(MqttBridgeActor.Props(_server), "mqtt-bridge");
+        registry.Get<FanoutHostingExtensions.Fanout>().Tell(new FanoutActor.ListenToRooms(bridge));
+        log.LogInformation("MQTT listening on {Host}:{Port}", settings.Host, settings.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null) await _server.StopAsync(new MqttServerStopOptions());
+    }
+
+    private async Task OnConnectAsync(ValidatingConnectionEventArgs e)
+    {
+        var name = string.IsNullOrEmpty(e.UserName) ? e.ClientId : e.UserName;
+        if (string.IsNullOrEmpty(e.ClientId) && e.ProtocolVersion != MqttProtocolVersion.V500)
+        {
+            // MQTTnet assigns client ids in MQTT 5 only; refuse before registering a name for a client it would drop.
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            log.LogInformation("MQTT 3.1.1 client {UserName} refused: it sent no client id", e.UserName);
+            return;
+        }
+        // An MQTT 5 client with no client id gets one assigned, which the later events carry.
+        var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier = $"socketstarter-{Guid.NewGuid():N}" : e.ClientId;
+        var channel = new MqttChannel(_server!, clientId);
+        var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
+            registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
+            new TaskCompletionSource()));
+        var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit);
+
+        var (applied, errors) = await link.RunAsync(new { type = "register", name });
+        e.ReasonCode = !applied ? MqttConnectReasonCode.ServerUnavailable
+            : errors.Any(error => error.Code == ErrorCodes.NameTaken) && link.IsV5 ? MqttConnectReasonCode.NotAuthorized
+            : errors.Count > 0 ? MqttConnectReasonCode.ClientIdentifierNotValid
+            : MqttConnectReasonCode.Success;
+        if (e.ReasonCode != MqttConnectReasonCode.Success)
+        {
+            log.LogInformation("MQTT client {ClientId} refused ({Reason}): {Errors}", clientId, e.ReasonCode,
+                applied ? string.Join(", ", errors.Select(error => error.Code)) : "no backend within the hold limit");
+            link.Close();
+            return;
+        }
+        e.SessionItems[LinkKey] = link;
+        if (_clients.TryGetValue(clientId, out var previous)) previous.Close(); // a takeover of the same client id
+        _clients[clientId] = link;
+    }
+
+    private async Task OnSubscribeAsync(InterceptingSubscriptionEventArgs e)
+    {
+        if (!_clients.TryGetValue(e.ClientId, out var link)) return;
+        var room = MqttTopics.Room(e.TopicFilter.Topic);
+        var accepted = room is not null && room == room.ToLowerInvariant()
+                       && await link.RunAsync(new { type = "join", room }) is (true, { Count: 0 });
+        e.ProcessSubscription = accepted;
+        if (accepted) link.JoinedRooms.Add(room!);
+        e.Response.ReasonCode = !accepted ? MqttSubscribeReasonCode.UnspecifiedError
+            : e.TopicFilter.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? MqttSubscribeReasonCode.GrantedQoS0
+            : MqttSubscribeReasonCode.GrantedQoS1;
+    }
+
+    private async Task OnPublishAsync(InterceptingPublishEventArgs e)
+    {
+        if (e.ClientId == MqttBridgeActor.ClientId) return;
+        // Only the backend decides who receives what: the library never routes a client's publish itself.
+        e.ProcessPublish = false;
+        if (!_clients.TryGetValue(e.ClientId, out var link)) return;
+
+        if (MqttTopics.Room(e.ApplicationMessage.Topic) is not { } room)
+        {
+            Refuse(e, link, MqttPubAckReasonCode.TopicNameInvalid);
+            return;
+        }
+        // A publish-only client (mosquitto_pub) never subscribes: publishing to a room joins it first.
+        if (!link.JoinedRooms.Contains(room))
+        {
+            var (joinApplied, joinErrors) = await link.RunAsync(new { type = "join", room });
+            if (!joinApplied) { e.CloseConnection = true; return; }
+            if (joinErrors.Count > 0) { Refuse(e, link, MqttPubAckReasonCode.TopicNameInvalid); return; }
+            link.JoinedRooms.Add(room);
+        }
+        var (applied, errors) = await link.RunAsync(new { type = "say", room, text = e.ApplicationMessage.ConvertPayloadToString() });
+        if (!applied)
+            e.CloseConnection = true; // no backend within the hold limit: no PUBACK, the client publishes again later
+        else if (errors.Count > 0)
+            Refuse(e, link, errors[0].Code == ErrorCodes.NotJoined ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid);
+    }
+
+    /// <summary>MQTT 5 says why in the PUBACK; 3.1.1 has no negative PUBACK, so the connection is closed instead.</summary>
+    private static void Refuse(InterceptingPublishEventArgs e, ClientLink link, MqttPubAckReasonCode reason)
+    {
+        if (link.IsV5)
+            e.Response.ReasonCode = reason;
+        else
+            e.CloseConnection = true;
+    }
+
+    private async Task OnUnsubscribeAsync(InterceptingUnsubscriptionEventArgs e)
+    {
+        if (_clients.TryGetValue(e.ClientId, out var link) && MqttTopics.Room(e.Topic) is { } room && link.JoinedRooms.Remove(room))
+            await link.RunAsync(new { type = "leave", room });
+    }
+
+    private Task OnDisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        if (e.SessionItems[LinkKey] is ClientLink link)
+        {
+            _clients.TryRemove(new KeyValuePair<string, ClientLink>(e.ClientId, link));
+            link.Close();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One MQTT client's connection actor, and how to run one of its operations to the backend's answer.</summary>
+    private sealed class ClientLink(IActorRef connection, MqttChannel channel, MqttProtocolVersion version, TimeSpan holdLimit)
+    {
+        public bool IsV5 => version == MqttProtocolVersion.V500;
+
+        /// <summary>Rooms joined through this connection (MQTTnet runs one client's packets one at a time).</summary>
+        public HashSet<string> JoinedRooms { get; } = new(StringComparer.Ordinal);
+
+        public async Task<(bool Applied, IReadOnlyList<(string Code, string? Ref)> Errors)> RunAsync(object frame)
+        {
+            channel.BeginOperation();
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            connection.Tell(new ConnectionActor.TextFrame(JsonSerializer.Serialize(frame), done));
+            // The connection actor settles every frame by the hold limit; the margin only guards against its loss.
+            var applied = await done.Task.WaitAsync(holdLimit + TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully && t.Result);
+            return (applied, channel.Errors);
+        }
+
+        /// <summary>The client is gone: its session ends at once (an MQTT clean session has no resume window).</summary>
+        public void Close() => connection.Tell(ConnectionActor.InboundCompleted.Instance);
+    }
+}
