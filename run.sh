@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds what is needed and starts a local SocketStarter cluster: frontends (browser chat and /ws on
-# http://127.0.0.1:8080, 8081, ...; Akka on 127.0.0.1:4053, 4054, ..., which are the seeds) and backends.
+# http://127.0.0.1:8080, 8081, ...; MQTT on 1883, 1884, ...; Akka on 127.0.0.1:4053, 4054, ..., which are the
+# seeds) and backends.
 # Ctrl-C stops all of it.
 #   ./run.sh                              one frontend + one backend
 #   ./run.sh --frontends 2 --backends 3   a bigger local cluster; `./ssctl cluster show` lists it
@@ -54,7 +55,8 @@ export AKKA_SEEDS=${AKKA_SEEDS:-${seeds%,}}
 
 for ((i = 0; i < frontends; i++)); do
   # The first frontend's management endpoint is on the default 9110; the others on any free port (printed).
-  AKKA_PORT=$((4053 + i)) ASPNETCORE_URLS=http://127.0.0.1:$((8080 + i)) MANAGEMENT_PORT=$([[ $i == 0 ]] && echo 9110 || echo 0) \
+  AKKA_PORT=$((4053 + i)) ASPNETCORE_URLS=http://127.0.0.1:$((8080 + i)) MQTT_PORT=$((1883 + i)) \
+    MANAGEMENT_PORT=$([[ $i == 0 ]] && echo 9110 || echo 0) \
     start "frontend-$((i + 1))" dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll
 done
 for ((i = 0; i < backends; i++)); do

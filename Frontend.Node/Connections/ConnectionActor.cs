@@ -225,6 +225,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// <summary>Acknowledges the inbound stream only while there is room: otherwise reading the socket pauses.</summary>
     private void AckInbound(IActorRef inbound)
     {
+        // Frames told directly (MQTT: one operation at a time) have no stream to acknowledge.
+        if (inbound.IsNobody() || inbound.Equals(Context.System.DeadLetters)) return;
         if (_steps.Count < _settings.MaxHeldFrames)
             inbound.Tell(InboundAck.Instance);
         else
