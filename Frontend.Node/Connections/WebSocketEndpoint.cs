@@ -54,47 +54,62 @@ public static class WebSocketEndpoint
         return endpoints;
     }
 
+    /// <summary>Most frames are small: each connection reads into 4 KiB and borrows a bigger buffer only for a big frame.</summary>
+    private const int SmallFrameBytes = 4 * 1024;
+
     private static async Task ReadFrames(WebSocket socket, ISourceQueueWithComplete<object> inbound, IActorRef connection, CancellationToken aborted)
     {
-        // One byte more than the limit tells an oversized frame from one exactly at the limit.
-        var buffer = ArrayPool<byte>.Shared.Rent(FrontendSettings.MaxFrameBytes + 1);
+        var small = new byte[SmallFrameBytes];
         try
         {
             while (true)
             {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                var buffer = small;
+                try
                 {
+                    var length = 0;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        if (length == Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1))
+                        {
+                            // One byte more than the limit tells an oversized frame from one exactly at the limit.
+                            if (length > FrontendSettings.MaxFrameBytes)
+                            {
+                                connection.Tell(ConnectionActor.FrameTooBig.Instance);
+                                return;
+                            }
+                            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, FrontendSettings.MaxFrameBytes + 1));
+                            buffer.AsSpan(0, length).CopyTo(bigger);
+                            if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = bigger;
+                        }
+                        var room = Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1) - length;
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length, room), aborted);
+                        length += result.Count;
+                    } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                    if (result.MessageType == WebSocketMessageType.Close) return;
                     if (length > FrontendSettings.MaxFrameBytes)
                     {
                         connection.Tell(ConnectionActor.FrameTooBig.Instance);
                         return;
                     }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, FrontendSettings.MaxFrameBytes + 1 - length), aborted);
-                    length += result.Count;
-                } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
 
-                if (result.MessageType == WebSocketMessageType.Close) return;
-                if (length > FrontendSettings.MaxFrameBytes)
-                {
-                    connection.Tell(ConnectionActor.FrameTooBig.Instance);
-                    return;
+                    object frame = result.MessageType == WebSocketMessageType.Binary
+                        ? ConnectionActor.BinaryFrame.Instance
+                        : DecodeText(buffer.AsSpan(0, length));
+                    if (await inbound.OfferAsync(frame) is not QueueOfferResult.Enqueued) return;
                 }
-
-                object frame = result.MessageType == WebSocketMessageType.Binary
-                    ? ConnectionActor.BinaryFrame.Instance
-                    : DecodeText(buffer.AsSpan(0, length));
-                if (await inbound.OfferAsync(frame) is not QueueOfferResult.Enqueued) return;
+                finally
+                {
+                    if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             // The client vanished without a close frame: the same as a close.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

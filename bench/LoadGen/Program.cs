@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using SocketStarter.Bench.LoadGen;
+
+// LoadGen chat --system socketstarter|raw|signalr --url URL --clients N --rooms R --rate MSG_PER_S --seconds S
+//              [--pids PID,...] [--fault-at S --fault-cmd "shell command"]
+// LoadGen idle --system ... --url URL --clients N --pids PID
+// Prints one JSON object with the figures.
+if (args.FirstOrDefault() == "report")
+{
+    Report.Write(args[1], args[2], args[3]);
+    return 0;
+}
+var options = Options.Parse(args);
+var result = options.Mode switch
+{
+    "chat" => await Chat(options),
+    "idle" => await Idle(options),
+    _ => throw new ArgumentException("mode: chat or idle"),
+};
+Console.WriteLine(JsonSerializer.Serialize(result));
+return 0;
+
+static async Task<ChatConnection> Connect(Options o, int index) => o.System == "signalr"
+    ? await SignalRConnection.ConnectAsync(o.Url, index)
+    : await ProtocolConnection.ConnectAsync(o.Url, index);
+
+static async Task<List<ChatConnection>> ConnectAll(Options o, string run, Func<int, string>? roomOf)
+{
+    var clients = new ChatConnection[o.Clients];
+    using var gate = new SemaphoreSlim(64);
+    await Task.WhenAll(Enumerable.Range(0, o.Clients).Select(async i =>
+    {
+        await gate.WaitAsync();
+        try
+        {
+            clients[i] = await Connect(o, i);
+            if (roomOf is not null) await clients[i].JoinAsync($"b{run}x{i}", roomOf(i));
+        }
+        finally { gate.Release(); }
+    }));
+    return clients.ToList();
+}
+
+static async Task<object> Idle(Options o)
+{
+    var before = ProcessStats.Rss(o.Pids);
+    var clock = Stopwatch.StartNew();
+    // Idle: connected (SocketStarter: with a session attached), nothing else.
+    var clients = await ConnectAll(o, Guid.NewGuid().ToString("N")[..6], roomOf: null);
+    var connectSeconds = clock.Elapsed.TotalSeconds;
+    await Task.Delay(TimeSpan.FromSeconds(5));
+    var after = ProcessStats.Rss(o.Pids);
+    var closed = clients.Count(c => c.Closed);
+    foreach (var client in clients) await client.DisposeAsync();
+    return new
+    {
+        scenario = "idle", system = o.System, connections = o.Clients, closed,
+        connectSeconds = Math.Round(connectSeconds, 1),
+        rssBeforeMiB = Math.Round(before / 1048576.0, 1), rssAfterMiB = Math.Round(after / 1048576.0, 1),
+        bytesPerConnection = Math.Round((after - before) / (double)o.Clients),
+    };
+}
+
+static async Task<object> Chat(Options o)
+{
+    var run = Guid.NewGuid().ToString("N")[..6];
+    string RoomOf(int i) => $"bench{run}r{i % o.Rooms}";
+    var clients = await ConnectAll(o, run, RoomOf);
+    var roomSize = Enumerable.Range(0, o.Clients).GroupBy(RoomOf).ToDictionary(g => g.Key, g => g.Count());
+
+    var receivers = clients.Select((c, i) => new Receiver(c, RoomOf(i))).ToList();
+    var sent = new ConcurrentBag<(string Room, long SentTicks)>();
+    var latencies = new ConcurrentQueue<(double SentAt, double Millis)>();
+    var clock = Stopwatch.StartNew();
+    var clockStart = Stopwatch.GetTimestamp();
+    foreach (var receiver in receivers)
+        receiver.Connection.Received = (room, seq, id) =>
+        {
+            var sentTicks = long.Parse(id.AsSpan(id.LastIndexOf('-') + 1));
+            receiver.Record(seq);
+            var now = Stopwatch.GetTimestamp();
+            latencies.Enqueue((Stopwatch.GetElapsedTime(clockStart, sentTicks).TotalSeconds, Stopwatch.GetElapsedTime(sentTicks, now).TotalMilliseconds));
+        };
+
+    var cpuBefore = ProcessStats.CpuSeconds(o.Pids);
+    var stop = new CancellationTokenSource(TimeSpan.FromSeconds(o.Seconds));
+    Task? fault = null;
+    double faultAt = double.NaN;
+    if (o.FaultCommand is not null)
+        fault = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(o.FaultAt));
+            faultAt = clock.Elapsed.TotalSeconds;
+            using var process = Process.Start("bash", ["-c", o.FaultCommand])!;
+            await process.WaitForExitAsync();
+        });
+
+    var interval = TimeSpan.FromSeconds(1.0 / o.Rate);
+    await Task.WhenAll(clients.Select(async (client, i) =>
+    {
+        await Task.Delay(Random.Shared.Next((int)interval.TotalMilliseconds));
+        using var timer = new PeriodicTimer(interval);
+        var counter = 0;
+        do
+        {
+            if (client.Closed) return;
+            var ticks = Stopwatch.GetTimestamp();
+            sent.Add((RoomOf(i), ticks));
+            try { await client.SayAsync(RoomOf(i), "benchmark message text", $"{i}-{++counter}-{ticks}"); }
+            catch (Exception) { return; }
+        } while (await timer.WaitForNextTickAsync(stop.Token).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result));
+    }));
+    var sendSeconds = clock.Elapsed.TotalSeconds;
+    if (fault is not null) await fault;
+
+    // Drain: until every delivery arrived, or 45 s (longer than any backend outage short of the hold limit).
+    var expected = sent.Sum(s => (long)roomSize[s.Room]);
+    var drainDeadline = DateTime.UtcNow.AddSeconds(45);
+    while (DateTime.UtcNow < drainDeadline && receivers.Sum(r => (long)r.Distinct) < expected) await Task.Delay(500);
+    var cpuAfter = ProcessStats.CpuSeconds(o.Pids);
+    var distinctLive = receivers.Sum(r => (long)r.Distinct);
+
+    // After a crash a client may see a gap (PROTOCOL.md): what `join` with `since` returns was not lost.
+    await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), receivers[i].Record)));
+    var distinct = receivers.Sum(r => (long)r.Distinct);
+    var all = latencies.Select(l => l.Millis).Order().ToArray();
+    object? stall = null;
+    if (!double.IsNaN(faultAt))
+    {
+        var window = latencies.Where(l => l.SentAt >= faultAt - 1 && l.SentAt < faultAt + 15).Select(l => l.Millis).Order().ToArray();
+        // Latency over time across the fault: the slowest message sent in each half second.
+        var series = latencies.GroupBy(l => Math.Floor(l.SentAt * 2) / 2).OrderBy(g => g.Key)
+            .Select(g => new[] { g.Key, Round(g.Max(l => l.Millis)) }).ToArray();
+        stall = new { faultAtSeconds = Math.Round(faultAt, 1), maxMs = Round(window.LastOrDefault()), p99Ms = Percentile(window, 0.99), series };
+    }
+    var result = new
+    {
+        scenario = "chat", system = o.System, clients = o.Clients, rooms = o.Rooms, ratePerClient = o.Rate, seconds = o.Seconds,
+        sent = sent.Count,
+        offeredDeliveriesPerSecond = Math.Round(expected / sendSeconds),
+        deliveriesPerSecond = Math.Round(distinct / sendSeconds),
+        p50Ms = Percentile(all, 0.50), p99Ms = Percentile(all, 0.99), maxMs = Round(all.LastOrDefault()),
+        gapsFilledBySince = distinct - distinctLive,
+        lost = expected - distinct,
+        duplicates = receivers.Sum(r => r.Duplicates),
+        outOfOrder = receivers.Sum(r => r.OutOfOrder),
+        closed = clients.Count(c => c.Closed),
+        cpuSeconds = o.Pids.Zip(cpuAfter.Zip(cpuBefore, (a, b) => Math.Round(a - b, 1))).ToDictionary(p => p.First.ToString(), p => p.Second),
+        stall,
+    };
+    foreach (var client in clients) await client.DisposeAsync();
+    return result;
+}
+
+static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : Round(sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))]);
+static double Round(double value) => Math.Round(value, 1);
+
+/// <summary>What one client received: duplicates and order by the room's seq.</summary>
+sealed class Receiver(ChatConnection connection, string room)
+{
+    private readonly HashSet<long> _seen = new();
+    private long _max;
+    public ChatConnection Connection { get; } = connection;
+    public string Room { get; } = room;
+    public int Duplicates { get; private set; }
+    public int OutOfOrder { get; private set; }
+    public int Distinct { get { lock (_seen) return _seen.Count; } }
+
+    public void Record(long seq)
+    {
+        lock (_seen)
+        {
+            if (!_seen.Add(seq)) { Duplicates++; return; }
+            if (seq < _max) OutOfOrder++;
+            _max = Math.Max(_max, seq);
+        }
+    }
+}
+
+static class ProcessStats
+{
+    public static long Rss(IEnumerable<int> pids) => pids.Sum(pid =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024);
+
+    /// <summary>User plus system CPU seconds of each process (clock ticks of 1/100 s).</summary>
+    public static double[] CpuSeconds(IEnumerable<int> pids) => pids.Select(pid =>
+    {
+        if (!File.Exists($"/proc/{pid}/stat")) return 0;
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (double.Parse(fields[11]) + double.Parse(fields[12])) / 100;
+    }).ToArray();
+}
+
+sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand)
+{
+    public static Options Parse(string[] args)
+    {
+        string Get(string name, string? fallback = null)
+        {
+            var at = Array.IndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback ?? throw new ArgumentException($"{name} is required");
+        }
+        return new Options(args[0], Get("--system"), new Uri(Get("--url")), int.Parse(Get("--clients")), int.Parse(Get("--rooms", "10")),
+            double.Parse(Get("--rate", "1")), int.Parse(Get("--seconds", "10")),
+            Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
+            double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null);
+    }
+}
