@@ -15,7 +15,7 @@ public sealed record FrontendSettings(
         HoldLimit: TimeSpan.FromSeconds(configuration.GetValue("HOLD_LIMIT_SECONDS", 30.0)),
         MaxHeldFrames: configuration.GetValue("MAX_HELD_FRAMES", 256),
         InboundBuffer: 16,
-        OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 4096),
+        OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 1024),
         FirstRetry: TimeSpan.FromMilliseconds(300),
         MaxRetry: TimeSpan.FromSeconds(2));
 }

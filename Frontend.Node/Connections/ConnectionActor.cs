@@ -47,6 +47,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private sealed record DetachStep : Step;
 
     private const string RetryTimer = "retry";
+    private const string HoldTimer = "hold";
     /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
     private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
@@ -56,6 +57,10 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly IActorRef _fanout;
     private readonly FrontendSettings _settings;
     private readonly IMaterializer _materializer;
+    private ISourceQueueWithComplete<object>? _inbound;
+
+    /// <summary>Where the socket's reader offers client frames: bounded, so a full queue pauses reading.</summary>
+    public sealed record GetInbound { public static readonly GetInbound Instance = new(); }
     private readonly TaskCompletionSource _channelClosed;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _connectionId = ResumeToken.NewSessionId();
@@ -93,6 +98,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _channelClosed = channelClosed;
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
+        Receive<GetInbound>(_ => Sender.Tell(_inbound));
         Receive<TextFrame>(frame => { HandleText(frame); AckInbound(Sender); });
         Receive<BinaryFrame>(_ =>
         {
@@ -135,12 +141,23 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         SocketStarterMetrics.OpenConnections.Add(1);
+        // Both directions run in one stream graph: one interpreter per connection, not two.
         var self = Self;
         var channel = _channel;
-        var (outbound, written) = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
-            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(channel, item)), Keep.Both)
+        var inboundSink = Sink.ActorRefWithAck<object>(self, InboundStarted.Instance, InboundAck.Instance,
+            InboundCompleted.Instance, _ => InboundCompleted.Instance);
+        var outboundFlow = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
+            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(channel, item)), Keep.Both);
+        var (inbound, (outbound, written)) = RunnableGraph.FromGraph(GraphDsl.Create(
+                Source.Queue<object>(_settings.InboundBuffer, OverflowStrategy.Backpressure), outboundFlow, Keep.Both,
+                (builder, queue, _) =>
+                {
+                    builder.From(queue).To(inboundSink);
+                    return ClosedShape.Instance;
+                }))
             .Run(_materializer);
         _outbound = outbound;
+        _inbound = inbound;
         written.ContinueWith(task => new OutboundFinished(task.Exception?.GetBaseException()), TaskScheduler.Default).PipeTo(self);
 
         if (ResumeToken.TryParse(_resumeToken, out var sessionId, out var secret))
@@ -153,7 +170,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         {
             StartFreshSession();
         }
-        Timers.StartPeriodicTimer("hold", new CheckHold(), TimeSpan.FromSeconds(1));
         SendNext();
     }
 
@@ -246,6 +262,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         };
         _inFlight = (step, envelope, DateTime.UtcNow);
         _retryDelay = _settings.FirstRetry;
+        // Checked only while something waits for a backend: an idle connection costs no timer.
+        if (!Timers.IsTimerActive(HoldTimer)) Timers.StartPeriodicTimer(HoldTimer, new CheckHold(), TimeSpan.FromSeconds(1));
         _sessions.Tell(envelope);
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
 
@@ -297,6 +315,11 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// </summary>
     private void ExpireHeld()
     {
+        if (_inFlight is null && _steps.Count == 0)
+        {
+            Timers.Cancel(HoldTimer);
+            return;
+        }
         var now = DateTime.UtcNow;
         var limit = _outageSince is null ? _settings.HoldLimit : OutageProbe;
         if (_inFlight is { } inFlight && now - inFlight.FirstSent > limit)

@@ -41,11 +41,7 @@ public static class WebSocketEndpoint
                 registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
                 settings, materializer, socketClosed));
 
-            var inbound = Source.Queue<object>(settings.InboundBuffer, OverflowStrategy.Backpressure)
-                .To(Sink.ActorRefWithAck<object>(connection,
-                    ConnectionActor.InboundStarted.Instance, ConnectionActor.InboundAck.Instance,
-                    ConnectionActor.InboundCompleted.Instance, _ => ConnectionActor.InboundCompleted.Instance))
-                .Run(materializer);
+            var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
 
             await ReadFrames(socket, inbound, connection, context.RequestAborted);
             inbound.Complete();

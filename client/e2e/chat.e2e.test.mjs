@@ -79,7 +79,8 @@ test("two browsers keep chatting through a backend restart, without a reload", a
   await exchange("after the restart");
 
   for (const page of [alice, bob]) {
-    await waitForText(page, "bob says after the restart");
+    // Held messages of different senders come back in whichever order their sessions resume: wait for all.
+    for (const text of expected) await waitForText(page, text);
     assert.equal(await page.getByTestId("status").getAttribute("data-status"), "connected");
     const shown = await messages(page);
     const seqs = shown.map((m) => m.seq);
