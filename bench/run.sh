@@ -61,8 +61,11 @@ idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 4")
 
 for system in raw signalr socketstarter; do
   echo "== $system"
-  if [[ $system == socketstarter ]]; then start_socketstarter 1; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi
+  start() { if [[ $system == socketstarter ]]; then start_socketstarter 1; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
+  start
   loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
+  # A fresh system for the chat scenarios: SocketStarter would otherwise still be ending the 10k idle sessions.
+  stop_all; start
   for load in "${loads[@]}"; do
     set -- $load
     loadgen chat --system "$system" --url "$url" --clients "$1" --rooms 10 --rate "$2" --seconds "$seconds" --pids "$server_pids" | record

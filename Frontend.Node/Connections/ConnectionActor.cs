@@ -48,6 +48,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private const string RetryTimer = "retry";
     private const string HoldTimer = "hold";
+    private const int OutboundBatch = 64;
     /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
     private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
@@ -146,8 +147,11 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         var channel = _channel;
         var inboundSink = Sink.ActorRefWithAck<object>(self, InboundStarted.Instance, InboundAck.Instance,
             InboundCompleted.Instance, _ => InboundCompleted.Instance);
+        // While a write is under way, what arrives meanwhile is batched and written in one step: under load the
+        // per-frame stream overhead is paid once per batch.
         var outboundFlow = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
-            .ToMaterialized(Sink.ForEachAsync<object>(1, item => Write(channel, item)), Keep.Both);
+            .Batch(OutboundBatch, item => new List<object> { item }, (batch, item) => { batch.Add(item); return batch; })
+            .ToMaterialized(Sink.ForEachAsync<List<object>>(1, async batch => { foreach (var item in batch) await Write(channel, item); }), Keep.Both);
         var (inbound, (outbound, written)) = RunnableGraph.FromGraph(GraphDsl.Create(
                 Source.Queue<object>(_settings.InboundBuffer, OverflowStrategy.Backpressure), outboundFlow, Keep.Both,
                 (builder, queue, _) =>

@@ -13,12 +13,14 @@ public abstract class ChatConnection : IAsyncDisposable
 {
     public Action<string, long, string>? Received; // room, seq, id
     public bool Closed { get; protected set; }
+    /// <summary>Frames the server answered with <c>unavailable</c> (held past its hold limit, not posted).</summary>
+    public int Unavailable;
 
     public abstract Task JoinAsync(string name, string room);
     public abstract Task SayAsync(string room, string text, string id);
 
     /// <summary>Fetches the room's kept history (<c>join</c> with <c>since</c>) and records each message's seq.</summary>
-    public virtual Task CatchUpAsync(string room, Action<long> record) => Task.CompletedTask;
+    public virtual Task CatchUpAsync(string room, long since, Action<long> record) => Task.CompletedTask;
     public abstract ValueTask DisposeAsync();
 
     /// <summary>Client sockets spread over 127.0.0.2-51, so 10k connections do not run out of ephemeral ports.</summary>
@@ -68,11 +70,11 @@ public sealed class ProtocolConnection : ChatConnection
 
     public override Task SayAsync(string room, string text, string id) => Send(new { type = "say", room, text, id });
 
-    public override async Task CatchUpAsync(string room, Action<long> record)
+    public override async Task CatchUpAsync(string room, long since, Action<long> record)
     {
         if (Closed) return;
         _history = record;
-        try { await Request(new { type = "join", room, since = 0 }); }
+        try { await Request(new { type = "join", room, since }); }
         catch (TimeoutException) { }
     }
 
@@ -109,7 +111,7 @@ public sealed class ProtocolConnection : ChatConnection
     private void Handle(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
-        string? type = null, room = null, id = null;
+        string? type = null, room = null, id = null, code = null;
         long seq = 0;
         while (reader.Read())
         {
@@ -122,10 +124,12 @@ public sealed class ProtocolConnection : ChatConnection
                 case "room": room = reader.GetString(); break;
                 case "seq": seq = reader.GetInt64(); break;
                 case "id": id = reader.GetString(); break;
+                case "code": code = reader.GetString(); break;
                 default: reader.Skip(); break;
             }
         }
         if (type == "message") Received?.Invoke(room!, seq, id!);
+        else if (type == "error" && code == "unavailable") Interlocked.Increment(ref Unavailable);
         else if (type is "registered" or "joined" or "error")
         {
             if (type == "joined" && _history is { } record) RecordHistory(json, record);

@@ -79,7 +79,9 @@ static async Task<object> Chat(Options o)
         receiver.Connection.Received = (room, seq, id) =>
         {
             var sentTicks = long.Parse(id.AsSpan(id.LastIndexOf('-') + 1));
-            receiver.Record(seq);
+            // A gap (after a crash): catch up at once with `since`, as a real client does.
+            if (receiver.Record(seq) is { } missingFrom)
+                _ = receiver.Connection.CatchUpAsync(room, missingFrom - 1, receiver.Recover);
             var now = Stopwatch.GetTimestamp();
             latencies.Enqueue((Stopwatch.GetElapsedTime(clockStart, sentTicks).TotalSeconds, Stopwatch.GetElapsedTime(sentTicks, now).TotalMilliseconds));
         };
@@ -123,7 +125,7 @@ static async Task<object> Chat(Options o)
     var distinctLive = receivers.Sum(r => (long)r.Distinct);
 
     // After a crash a client may see a gap (PROTOCOL.md): what `join` with `since` returns was not lost.
-    await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), receivers[i].Recover)));
+    await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), 0, receivers[i].Recover)));
     var distinct = receivers.Sum(r => (long)r.Distinct);
     var all = latencies.Select(l => l.Millis).Order().ToArray();
     object? stall = null;
@@ -144,6 +146,7 @@ static async Task<object> Chat(Options o)
         p50Ms = Percentile(all, 0.50), p99Ms = Percentile(all, 0.99), maxMs = Round(all.LastOrDefault()),
         gapsFilledBySince = distinct - distinctLive,
         lost = expected - distinct,
+        unavailable = clients.Sum(c => c.Unavailable),
         duplicates = receivers.Sum(r => r.Duplicates),
         outOfOrder = receivers.Sum(r => r.OutOfOrder),
         closed = clients.Count(c => c.Closed),
@@ -174,13 +177,16 @@ sealed class Receiver(ChatConnection connection, string room)
         lock (_seen) _seen.Add(seq);
     }
 
-    public void Record(long seq)
+    /// <summary>Records a live delivery; returns the first missing seq when it skipped some.</summary>
+    public long? Record(long seq)
     {
         lock (_seen)
         {
-            if (!_seen.Add(seq)) { Duplicates++; return; }
+            if (!_seen.Add(seq)) { Duplicates++; return null; }
             if (seq < _max) OutOfOrder++;
+            var gapFrom = _max > 0 && seq > _max + 1 ? _max + 1 : (long?)null;
             _max = Math.Max(_max, seq);
+            return gapFrom;
         }
     }
 }

@@ -50,18 +50,18 @@ public static class Report
 
         md.AppendLine("## Chat throughput and latency").AppendLine();
         md.AppendLine("Clients spread over 10 rooms; every client receives every message of its room, its own included.").AppendLine();
-        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | p50 ms | p99 ms | max ms | lost | duplicates | out of order | closed | server CPU s |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | p50 ms | p99 ms | max ms | lost | unavailable | duplicates | out of order | closed | server CPU s |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in Chats(rows))
-            md.AppendLine($"| {r["system"]} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} |");
+            md.AppendLine($"| {r["system"]} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} |");
         md.AppendLine().AppendLine("![deliveries/s against offered load](benchmarks-throughput.svg)").AppendLine();
 
         md.AppendLine("## Restart stall").AppendLine();
         md.AppendLine("200 clients × 2 msg/s, 10 rooms; the fault at 5 s; the window is the messages sent from 1 s before the fault to 15 s after it.").AppendLine();
-        md.AppendLine("| fault | backends | closed | lost | duplicates | out of order | max ms | p99 ms |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| fault | backends | closed | lost | gaps filled by since | duplicates | out of order | max ms | p99 ms |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in rows.Where(r => (string?)r["scenario"] == "stall"))
-            md.AppendLine($"| {(string?)r["fault"] switch { "graceful" => "graceful restart (SIGTERM)", _ => "SIGKILL, then restart" }} | {r["backends"]} | {r["closed"]} | {r["lost"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["stall"]?["maxMs"]} | {r["stall"]?["p99Ms"]} |");
+            md.AppendLine($"| {(string?)r["fault"] switch { "graceful" => "graceful restart (SIGTERM)", _ => "SIGKILL, then restart" }} | {r["backends"]} | {r["closed"]} | {r["lost"]} | {r["gapsFilledBySince"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["stall"]?["maxMs"]} | {r["stall"]?["p99Ms"]} |");
         md.AppendLine().AppendLine("![latency over time across a restart](benchmarks-restart.svg)");
         File.WriteAllText(markdownOut, md.ToString());
     }
