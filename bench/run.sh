@@ -65,7 +65,9 @@ for system in raw signalr socketstarter; do
   start
   loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
   # A fresh system for the chat scenarios: SocketStarter would otherwise still be ending the 10k idle sessions.
+  # A short unrecorded load first, so that no measured scenario pays for JIT compilation and first allocations.
   stop_all; start
+  loadgen chat --system "$system" --url "$url" --clients 200 --rooms 10 --rate 2 --seconds 5 --pids "$server_pids" > /dev/null
   for load in "${loads[@]}"; do
     set -- $load
     loadgen chat --system "$system" --url "$url" --clients "$1" --rooms 10 --rate "$2" --seconds "$seconds" --pids "$server_pids" | record
