@@ -142,6 +142,8 @@ static async Task<object> Chat(Options o)
         scenario = "chat", system = o.System, clients = o.Clients, rooms = o.Rooms, ratePerClient = o.Rate, seconds = o.Seconds,
         sent = sent.Count,
         offeredDeliveriesPerSecond = Math.Round(expected / sendSeconds),
+        // Kept up with: deliveries that arrived while the load was still being offered, per second.
+        sustainedDeliveriesPerSecond = Math.Round(latencies.Count(l => l.SentAt + l.Millis / 1000 <= sendSeconds) / sendSeconds),
         deliveriesPerSecond = Math.Round(distinct / sendSeconds),
         p50Ms = Percentile(all, 0.50), p99Ms = Percentile(all, 0.99), maxMs = Round(all.LastOrDefault()),
         gapsFilledBySince = distinct - distinctLive,

@@ -50,10 +50,11 @@ public static class Report
 
         md.AppendLine("## Chat throughput and latency").AppendLine();
         md.AppendLine("Clients spread over 10 rooms; every client receives every message of its room, its own included.").AppendLine();
-        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | p50 ms | p99 ms | max ms | lost | unavailable | duplicates | out of order | closed | server CPU s |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("Deliveries/s counts every delivery, including those that arrived after the load stopped (the run drains); kept up with counts only those that arrived while the load ran.").AppendLine();
+        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | kept up with/s | p50 ms | p99 ms | max ms | lost | unavailable | duplicates | out of order | closed | server CPU s |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in Chats(rows))
-            md.AppendLine($"| {r["system"]} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} |");
+            md.AppendLine($"| {r["system"]} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["sustainedDeliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} |");
         md.AppendLine().AppendLine("![deliveries/s against offered load](benchmarks-throughput.svg)").AppendLine();
 
         md.AppendLine("## Restart stall").AppendLine();
@@ -98,10 +99,10 @@ public static class Report
     {
         var chats = Chats(rows).ToList();
         var maxX = chats.Select(r => (double)r["offeredDeliveriesPerSecond"]!).DefaultIfEmpty(1).Max();
-        var maxY = Math.Max(maxX, chats.Select(r => (double)r["deliveriesPerSecond"]!).DefaultIfEmpty(1).Max());
-        return Chart("deliveries/s against offered deliveries/s", "offered deliveries/s", "deliveries/s", maxX, maxY,
+        var maxY = Math.Max(maxX, chats.Select(r => (double?)r["sustainedDeliveriesPerSecond"] ?? 0).DefaultIfEmpty(1).Max());
+        return Chart("deliveries/s kept up with (arrived while the load ran) against offered", "offered deliveries/s", "deliveries/s", maxX, maxY,
             Systems.Select(system => (system, chats.Where(r => (string?)r["system"] == system)
-                .Select(r => ((double)r["offeredDeliveriesPerSecond"]!, (double)r["deliveriesPerSecond"]!)).ToList())));
+                .Select(r => ((double)r["offeredDeliveriesPerSecond"]!, (double?)r["sustainedDeliveriesPerSecond"] ?? 0)).ToList())));
     }
 
     private static string RestartChart(List<JsonObject> rows)
