@@ -144,7 +144,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         {
             // The session ended (or never started): nobody is left to answer.
             Acknowledge(envelope);
-            PassivateIfIdle();
+            Passivate();
             return;
         }
         apply();
@@ -176,7 +176,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         if (!Started || attach.ResumeSecret is null || !ResumeToken.Verify(attach.ResumeSecret, _tokenHash!))
         {
             attach.Frontend.Tell(new FrontendCommands.ResumeRefused(_sessionId, attach.ConnectionId, attach.SeqNo));
-            PassivateIfIdle();
+            Passivate();
             return;
         }
         AttachConnection(attach);
@@ -324,7 +324,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Timers.Cancel(ExpiryTimer);
         CallEach(_joinedRooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
         {
-            void Ended() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); PassivateIfIdle(); });
+            void Ended() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); Passivate(); });
             if (_name is { } name)
                 Call(_names, opId => new NameCommands.Release(NameKey(name), _sessionId, opId), _ => Ended());
             else
@@ -342,7 +342,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Remember-entities restarts a stopped entity; passivation is how a session ends for good.</summary>
-    private void PassivateIfIdle() => Context.Parent.Tell(new Passivate(StopEntity.Instance));
+    private void Passivate() => Context.Parent.Tell(new Passivate(StopEntity.Instance));
 
     private void Apply(SessionEvents.Started started) => _tokenHash = started.TokenHash;
 

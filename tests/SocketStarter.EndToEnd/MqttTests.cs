@@ -14,14 +14,7 @@ public sealed class MqttTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    private static async Task<(int ExitCode, string Output)> Mosquitto(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        var text = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, text.Trim());
-    }
+    private static Task<(int ExitCode, string Output)> Mosquitto(string tool, params string[] args) => TestCluster.RunAsync(tool, args);
 
     private static async Task<IMqttClient> ConnectAsync(TestCluster cluster, string name, MqttProtocolVersion version = MqttProtocolVersion.V311)
     {

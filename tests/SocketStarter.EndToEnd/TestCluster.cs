@@ -133,11 +133,13 @@ public sealed class TestCluster : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> SsctlAsync(NodeProcess node, string command)
     {
         var path = Path.Combine(RepoRoot, "Ctl", "bin", Configuration, "net10.0", "ssctl.dll");
-        var info = new ProcessStartInfo("dotnet", [path, node.ManagementEndpoint, .. command.Split(' ')])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        return await RunAsync("dotnet", [path, node.ManagementEndpoint, .. command.Split(' ')]);
+    }
+
+    /// <summary>Runs a command to its end: its exit code, and what it wrote to stdout then stderr.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
