@@ -1,11 +1,10 @@
-using System.Buffers;
-using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using SocketStarter.Messages;
+using SocketStarter.Messages.ClientProtocol;
 
 namespace SocketStarter.Frontend.Mqtt;
 
@@ -27,7 +26,7 @@ public sealed class MqttBridgeActor : ReceiveActor
         {
             var message = new MqttApplicationMessageBuilder()
                 .WithTopic(MqttTopics.ForRoom(roomFrame.RoomId))
-                .WithPayload(WithoutType(roomFrame.Frame))
+                .WithPayload(ServerFrames.MqttPayload(roomFrame.Frame))
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
             try
@@ -39,20 +38,6 @@ public sealed class MqttBridgeActor : ReceiveActor
                 log.Warning(ex, "Could not publish message {0} of room {1} to MQTT subscribers", roomFrame.Seq, roomFrame.RoomId);
             }
         });
-    }
-
-    private static byte[] WithoutType(string frame)
-    {
-        using var document = JsonDocument.Parse(frame);
-        var buffer = new ArrayBufferWriter<byte>(frame.Length);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStartObject();
-            foreach (var property in document.RootElement.EnumerateObject())
-                if (property.Name != "type") property.WriteTo(writer);
-            writer.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
     }
 }
 

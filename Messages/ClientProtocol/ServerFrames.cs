@@ -63,6 +63,21 @@ public static class ServerFrames
 
     public static string Message(string room, ChatMessage message) => Write(w => WriteMessage(w, room, message));
 
+    /// <summary>What MQTT subscribers get for a <c>message</c> frame (PROTOCOL.md): the same object without <c>type</c>.</summary>
+    public static byte[] MqttPayload(string messageFrame)
+    {
+        using var document = JsonDocument.Parse(messageFrame);
+        var buffer = new ArrayBufferWriter<byte>(messageFrame.Length);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject())
+                if (property.Name != "type") property.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
     private static void WriteMessage(Utf8JsonWriter w, string room, ChatMessage message)
     {
         w.WriteString("type", "message");
