@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
@@ -7,22 +8,27 @@ using static SocketStarter.Messages.RoomEvents;
 namespace SocketStarter.Backend.Rooms;
 
 /// <summary>
-/// One chat room: members, the message sequence and the kept history. Every command is idempotent and
-/// answered only after its event is persisted. Deliveries go once to each frontend node with members.
+/// Runs one chat room's <see cref="RoomState"/>. Posts are committed in groups: while one batch is being written,
+/// the room keeps taking posts, and what arrived meanwhile is written next as one journal write; then each post
+/// of the batch is delivered and answered, in <c>seq</c> order. Nothing is answered or delivered before it is
+/// persisted. Membership changes (rare) wait until no post is being written, so a batch never straddles one.
+/// Deliveries go once to each frontend node with members.
 /// </summary>
 public sealed class RoomActor : ReceivePersistentActor
 {
-    public const int HistoryOnJoin = 50;
-    public const int KeptHistory = 1000;
-    /// <summary>Post keys remembered per member: enough to recognise any retry or repeated client id.</summary>
-    public const int RecentKeysPerMember = 256;
     private const int SnapshotEvery = 500;
 
     private readonly string _roomId;
-    private long _lastSeq;
-    private readonly LinkedList<ChatMessage> _history = new();
-    private readonly Dictionary<string, Member> _members = new();
-    private readonly Dictionary<string, RecentKeys> _recentKeys = new();
+    private readonly RoomState _state = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    /// <summary>Posts decided while a batch is being written, and what to do, in order, once they are persisted.</summary>
+    private List<MessagePosted> _nextEvents = new();
+    private List<Action> _nextEffects = new();
+    private bool _writing;
+    /// <summary>A command waits in the stash for the writes to finish; posts queue up behind it to keep their order.</summary>
+    private bool _holding;
+    private long _snapshotAt;
 
     public static Props Props(string roomId) => Akka.Actor.Props.Create(() => new RoomActor(roomId));
 
@@ -30,125 +36,163 @@ public sealed class RoomActor : ReceivePersistentActor
     {
         _roomId = roomId;
 
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is RoomSnapshot snapshot) Restore(snapshot); });
-        Recover<MemberJoined>(Apply);
-        Recover<MemberLeft>(Apply);
-        Recover<MemberRebound>(Apply);
-        Recover<MemberRenamed>(Apply);
-        Recover<MessagePosted>(Apply);
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is not RoomSnapshot snapshot) return;
+            _state.Restore(snapshot);
+            _snapshotAt = offer.Metadata.SequenceNr;
+        });
+        Recover<IWireMessage>(_state.Apply);
 
-        Command<RoomCommands.Join>(HandleJoin);
-        Command<RoomCommands.Leave>(HandleLeave);
-        Command<RoomCommands.Post>(HandlePost);
-        Command<RoomCommands.Rebind>(HandleRebind);
-        Command<RoomCommands.Rename>(HandleRename);
-        Command<RoomQueries.GetMemberCount>(_ => Sender.Tell(new RoomQueries.MemberCount(_roomId, _members.Count)));
+        Command<RoomCommands.Post>(post => { if (_holding) Stash.Stash(); else HandlePost(post); });
+        Command<RoomCommands.Join>(join => WhenWritten(() => HandleJoin(join)));
+        Command<RoomCommands.Leave>(leave => WhenWritten(() => HandleLeave(leave)));
+        Command<RoomCommands.Rebind>(rebind => WhenWritten(() => HandleRebind(rebind)));
+        Command<RoomCommands.Rename>(rename => WhenWritten(() => HandleRename(rename)));
+        Command<RoomQueries.GetMemberCount>(_ => Sender.Tell(new RoomQueries.MemberCount(_roomId, _state.MemberCount)));
         Command<SaveSnapshotSuccess>(success =>
             DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
-        // Hand-off: commands being persisted finish first (persistence stashes this message until then).
-        Command<StopEntity>(_ => HandOff.Stop(Context));
+        // Hand-off: the batch being written is delivered and answered first.
+        Command<StopEntity>(_ => WhenWritten(() => HandOff.Stop(Context)));
     }
 
     public override string PersistenceId => $"room-{_roomId}";
 
-    private void HandleJoin(RoomCommands.Join join)
+    private void WhenWritten(Action handle)
     {
-        if (_members.TryGetValue(join.SessionId, out var member))
+        if (!_writing)
         {
-            if (!Equals(member.Frontend, join.Frontend))
-            {
-                PersistThen(new MemberRebound(join.SessionId, join.Frontend), () => AnswerJoin(join));
-                return;
-            }
-            AnswerJoin(join);
+            handle();
             return;
         }
-
-        PersistThen(new MemberJoined(join.SessionId, join.Name, join.Frontend), () =>
-        {
-            AnswerJoin(join);
-            Broadcast(0, ServerFrames.Presence(_roomId, joined: join.Name, left: null), exceptSessionId: join.SessionId);
-        });
-    }
-
-    private void AnswerJoin(RoomCommands.Join join)
-    {
-        var history = join.Since is { } since
-            ? _history.Where(message => message.Seq > since)
-            : _history.Skip(Math.Max(0, _history.Count - HistoryOnJoin));
-        var frame = ServerFrames.Joined(_roomId, _members.Values.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal), history);
-        join.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, join.SessionId, frame));
-        Sender.Tell(new RoomReplies.Done(_roomId, join.OpId));
-    }
-
-    private void HandleLeave(RoomCommands.Leave leave)
-    {
-        var leftFrame = leave.Expired ? null : ServerFrames.Left(_roomId);
-        if (!_members.TryGetValue(leave.SessionId, out var member))
-        {
-            Sender.Tell(new RoomReplies.Done(_roomId, leave.OpId));
-            return;
-        }
-
-        var replyTo = Sender;
-        PersistThen(new MemberLeft(leave.SessionId), () =>
-        {
-            member.Frontend.Tell(new FrontendCommands.Unsubscribe(_roomId, leave.SessionId, leftFrame));
-            Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: leave.SessionId);
-            replyTo.Tell(new RoomReplies.Done(_roomId, leave.OpId));
-        });
+        _holding = true;
+        Stash.Stash();
     }
 
     private void HandlePost(RoomCommands.Post post)
     {
-        var keys = _recentKeys.GetValueOrDefault(post.SessionId);
-        if (keys is not null && (keys.Contains(post.EnvelopeKey) || (post.ClientMessageId is { } id && keys.Contains(ClientIdKey(id)))))
+        var replyTo = Sender;
+        var done = new RoomReplies.Done(_roomId, post.OpId);
+        switch (_state.DecidePost(post, DateTime.UtcNow))
         {
-            Sender.Tell(new RoomReplies.Done(_roomId, post.OpId));
+            case RoomState.Accepted { Event: var posted }:
+                _nextEvents.Add(posted);
+                _nextEffects.Add(() =>
+                {
+                    Broadcast(posted.Message.Seq, ServerFrames.Message(_roomId, posted.Message), exceptSessionId: null);
+                    replyTo.Tell(done);
+                });
+                break;
+            case RoomState.Repeat when !_writing:
+                replyTo.Tell(done);
+                return;
+            case RoomState.Repeat:
+                // The original may be in the batch being written: answer after it.
+                _nextEffects.Add(() => replyTo.Tell(done));
+                break;
+        }
+        if (!_writing) WriteNext();
+    }
+
+    /// <summary>Writes what queued up as one batch; once persisted, runs its effects in order and writes the next.</summary>
+    private void WriteNext()
+    {
+        if (_nextEvents.Count == 0 && _nextEffects.Count == 0)
+        {
+            _writing = false;
+            if (!_holding) return;
+            _holding = false;
+            Stash.UnstashAll();
             return;
         }
-
-        var message = new ChatMessage(_lastSeq + 1, post.Name, post.Text, post.ClientMessageId, DateTime.UtcNow);
-        var replyTo = Sender;
-        PersistThen(new MessagePosted(message, post.SessionId, post.EnvelopeKey), () =>
+        var (events, effects) = (_nextEvents, _nextEffects);
+        (_nextEvents, _nextEffects) = (new(), new());
+        _writing = true;
+        if (events.Count == 0)
         {
-            Broadcast(message.Seq, ServerFrames.Message(_roomId, message), exceptSessionId: null);
-            replyTo.Tell(new RoomReplies.Done(_roomId, post.OpId));
+            Written(effects);
+            return;
+        }
+        var remaining = events.Count;
+        PersistAllAsync(events, posted =>
+        {
+            _state.Apply(posted);
+            if (--remaining == 0) Written(effects);
+        });
+    }
+
+    private void Written(List<Action> effects)
+    {
+        foreach (var effect in effects) effect();
+        SnapshotIfDue();
+        WriteNext();
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        // A batch that cannot be written would hold the room forever: start over from the journal; senders retry.
+        _log.Error(cause, "Room {0}: the journal rejected an event; restarting the room", _roomId);
+        throw new InvalidOperationException($"Room {_roomId}: event {sequenceNr} rejected by the journal", cause);
+    }
+
+    private void HandleJoin(RoomCommands.Join join)
+    {
+        var replyTo = Sender;
+        PersistThen(_state.DecideJoin(join), joined =>
+        {
+            AnswerJoin(join, replyTo);
+            if (joined is MemberJoined)
+                Broadcast(0, ServerFrames.Presence(_roomId, joined: join.Name, left: null), exceptSessionId: join.SessionId);
+        });
+    }
+
+    private void AnswerJoin(RoomCommands.Join join, IActorRef replyTo)
+    {
+        var frame = ServerFrames.Joined(_roomId, _state.MemberNames, _state.HistoryFor(join.Since));
+        join.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, join.SessionId, frame));
+        replyTo.Tell(new RoomReplies.Done(_roomId, join.OpId));
+    }
+
+    private void HandleLeave(RoomCommands.Leave leave)
+    {
+        var replyTo = Sender;
+        var member = _state.MemberOf(leave.SessionId);
+        PersistThen(_state.DecideLeave(leave), left =>
+        {
+            if (left is not null && member is not null)
+            {
+                member.Frontend.Tell(new FrontendCommands.Unsubscribe(_roomId, leave.SessionId, leave.Expired ? null : ServerFrames.Left(_roomId)));
+                Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: leave.SessionId);
+            }
+            replyTo.Tell(new RoomReplies.Done(_roomId, leave.OpId));
         });
     }
 
     private void HandleRebind(RoomCommands.Rebind rebind)
     {
         var replyTo = Sender;
-        void Subscribe()
+        var isMember = _state.MemberOf(rebind.SessionId) is not null;
+        PersistThen(_state.DecideRebind(rebind), _ =>
         {
-            rebind.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, rebind.SessionId, Frame: null));
+            if (isMember) rebind.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, rebind.SessionId, Frame: null));
             replyTo.Tell(new RoomReplies.Done(_roomId, rebind.OpId));
-        }
-
-        if (_members.TryGetValue(rebind.SessionId, out var member) && !Equals(member.Frontend, rebind.Frontend))
-            PersistThen(new MemberRebound(rebind.SessionId, rebind.Frontend), Subscribe);
-        else if (member is not null)
-            Subscribe();
-        else
-            replyTo.Tell(new RoomReplies.Done(_roomId, rebind.OpId));
+        });
     }
 
     private void HandleRename(RoomCommands.Rename rename)
     {
         var replyTo = Sender;
-        if (!_members.TryGetValue(rename.SessionId, out var member) || member.Name == rename.Name)
+        var previousName = _state.MemberOf(rename.SessionId)?.Name;
+        PersistThen(_state.DecideRename(rename), renamed =>
         {
-            replyTo.Tell(new RoomReplies.Done(_roomId, rename.OpId));
-            return;
-        }
-        PersistThen(new MemberRenamed(rename.SessionId, rename.Name), () =>
-        {
-            Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: rename.SessionId);
-            Broadcast(0, ServerFrames.Presence(_roomId, joined: rename.Name, left: null), exceptSessionId: rename.SessionId);
+            if (renamed is not null)
+            {
+                Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: previousName), exceptSessionId: rename.SessionId);
+                Broadcast(0, ServerFrames.Presence(_roomId, joined: rename.Name, left: null), exceptSessionId: rename.SessionId);
+            }
             replyTo.Tell(new RoomReplies.Done(_roomId, rename.OpId));
         });
     }
@@ -157,98 +201,31 @@ public sealed class RoomActor : ReceivePersistentActor
     private void Broadcast(long seq, string frame, string? exceptSessionId)
     {
         var command = new FrontendCommands.RoomFrame(_roomId, seq, frame, exceptSessionId);
-        var frontends = _members.Values.Where(member => member.SessionId != exceptSessionId).Select(member => member.Frontend).Distinct();
-        foreach (var frontend in frontends)
+        foreach (var frontend in _state.FrontendsExcept(exceptSessionId))
             frontend.Tell(command);
     }
 
-    private void PersistThen<TEvent>(TEvent @event, Action then) where TEvent : IWireMessage
+    /// <summary>Persists the decided event, if any, then applies it and runs <paramref name="then"/>; without one, runs it at once.</summary>
+    private void PersistThen<TEvent>(TEvent? @event, Action<TEvent?> then) where TEvent : class, IWireMessage
     {
+        if (@event is null)
+        {
+            then(null);
+            return;
+        }
         Persist(@event, persisted =>
         {
-            ApplyEvent(persisted);
-            then();
-            if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(TakeSnapshot());
+            _state.Apply(persisted);
+            then(persisted);
+            SnapshotIfDue();
         });
     }
 
-    private void ApplyEvent(IWireMessage @event)
+    /// <summary>Called only when nothing is being written, so the state is exactly what is persisted.</summary>
+    private void SnapshotIfDue()
     {
-        switch (@event)
-        {
-            case MemberJoined e: Apply(e); break;
-            case MemberLeft e: Apply(e); break;
-            case MemberRebound e: Apply(e); break;
-            case MemberRenamed e: Apply(e); break;
-            case MessagePosted e: Apply(e); break;
-        }
-    }
-
-    private void Apply(MemberJoined e) => _members[e.SessionId] = new Member(e.SessionId, e.Name, e.Frontend);
-
-    private void Apply(MemberLeft e)
-    {
-        _members.Remove(e.SessionId);
-        _recentKeys.Remove(e.SessionId);
-    }
-
-    private void Apply(MemberRebound e)
-    {
-        if (_members.TryGetValue(e.SessionId, out var member)) _members[e.SessionId] = member with { Frontend = e.Frontend };
-    }
-
-    private void Apply(MemberRenamed e)
-    {
-        if (_members.TryGetValue(e.SessionId, out var member)) _members[e.SessionId] = member with { Name = e.Name };
-    }
-
-    private void Apply(MessagePosted e)
-    {
-        _lastSeq = e.Message.Seq;
-        _history.AddLast(e.Message);
-        if (_history.Count > KeptHistory) _history.RemoveFirst();
-        if (!_recentKeys.TryGetValue(e.SessionId, out var keys)) _recentKeys[e.SessionId] = keys = new RecentKeys();
-        keys.Add(e.EnvelopeKey);
-        if (e.Message.ClientMessageId is { } id) keys.Add(ClientIdKey(id));
-    }
-
-    private RoomSnapshot TakeSnapshot() => new(
-        _lastSeq, _history.ToList(), _members.Values.ToList(),
-        _recentKeys.Select(pair => new RecentPostKeys(pair.Key, pair.Value.InOrder())).ToList());
-
-    private void Restore(RoomSnapshot snapshot)
-    {
-        _lastSeq = snapshot.LastSeq;
-        _history.Clear();
-        foreach (var message in snapshot.History) _history.AddLast(message);
-        _members.Clear();
-        foreach (var member in snapshot.Members) _members[member.SessionId] = member;
-        _recentKeys.Clear();
-        foreach (var recent in snapshot.RecentKeys)
-        {
-            var keys = new RecentKeys();
-            foreach (var key in recent.Keys) keys.Add(key);
-            _recentKeys[recent.SessionId] = keys;
-        }
-    }
-
-    private static string ClientIdKey(string clientMessageId) => $"id:{clientMessageId}";
-
-    /// <summary>A bounded set that forgets its oldest keys first.</summary>
-    private sealed class RecentKeys
-    {
-        private readonly Queue<string> _order = new();
-        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
-
-        public bool Contains(string key) => _keys.Contains(key);
-
-        public void Add(string key)
-        {
-            if (!_keys.Add(key)) return;
-            _order.Enqueue(key);
-            if (_order.Count > RecentKeysPerMember) _keys.Remove(_order.Dequeue());
-        }
-
-        public IReadOnlyList<string> InOrder() => _order.ToList();
+        if (LastSequenceNr - _snapshotAt < SnapshotEvery) return;
+        _snapshotAt = LastSequenceNr;
+        SaveSnapshot(_state.ToSnapshot());
     }
 }
