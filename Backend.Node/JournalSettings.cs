@@ -1,3 +1,4 @@
+using Akka.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 
@@ -40,4 +41,13 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
         }
         return this with { ConnectionString = builder.ConnectionString };
     }
+}
+
+public static class JournalHostingExtensions
+{
+    /// <summary>The journal tunables of <c>hocon/</c> that fit this database.</summary>
+    public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal) =>
+        journal.IsSqlite
+            ? builder.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "journal-sqlite.conf"), HoconAddMode.Prepend)
+            : builder;
 }

@@ -14,7 +14,8 @@ using SocketStarter.Shared.Hosting.Management;
 // or exit. A SIGTERM or Ctrl-C ends the loop.
 while (true)
 {
-    var builder = WebApplication.CreateSlimBuilder(args);
+    // No watcher on the working folder for appsettings changes: it woke up on every journal write.
+    var builder = WebApplication.CreateSlimBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
     var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.BackendRole, defaultPort: 0);
     var journal = JournalSettings.FromConfiguration(builder.Configuration).Prepare();
     var sessions = new SessionSettings(
@@ -31,6 +32,7 @@ while (true)
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {builder.Configuration.GetValue("JOIN_WATCHDOG_SECONDS", 20)}s",
             HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
+        .WithJournalTuning(journal)
         .AddNameShards()
         .AddRoomShards()
         .AddSessionShards(sessions));

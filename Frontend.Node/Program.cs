@@ -10,7 +10,10 @@ using SocketStarter.Frontend.Operations;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
-var builder = WebApplication.CreateBuilder(args);
+// No watcher on the working folder for appsettings changes: nothing here reloads, and it costs a thread.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+// Per-request info lines cost ten log lines per WebSocket and would write the resume token (a query parameter) to the log.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
 var management = ManagementSettings.FromConfiguration(builder.Configuration, ManagementSettings.DefaultPort);
 builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmptyEntries), management.Url]);

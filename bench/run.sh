@@ -2,8 +2,9 @@
 # Measures SocketStarter beside a raw single-process WebSocket chat and an ASP.NET Core SignalR hub, on this
 # machine, in one run: idle connections, chat throughput and latency, and the stall of backend restarts.
 # Writes bench/results/<date>.json and docs/benchmarks.md (with SVG charts). Every scenario stops by itself.
-#   bench/run.sh            the full run (about 12 minutes)
-#   bench/run.sh --quick    fewer, shorter scenarios, to try the harness
+#   bench/run.sh            the full run (about 15 minutes): refreshes docs/benchmarks.md
+#   bench/run.sh --quick    under 4 minutes: raw and SocketStarter at 200 x 5 (after warm-up), 1000 x 4, 10k idle and
+#                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export root=$PWD
@@ -35,12 +36,16 @@ start_signalr() {
   dotnet bench/SignalRChat/bin/Release/net10.0/SignalRChat.dll --urls "http://127.0.0.1:$port" > "$work/signalr.log" 2>&1 &
   pids+=($!); server_pids=$!; url="ws://127.0.0.1:$port/chat"; wait_http "http://127.0.0.1:$port/chat"
 }
-# start_backend <name> [akka port]: a backend of the current SocketStarter cluster; its pid goes to $work/<name>.pid
+# start_backend <name> [akka port]: a backend of the current SocketStarter cluster; its pid goes to $work/<name>.pid,
+# its metrics address to $work/<name>.metrics
 start_backend() {
-  ( export AKKA_PORT=${2:-$(free_port)} MANAGEMENT_PORT=0 JOURNAL_CONNECTION_STRING="Data Source=$db" AKKA_SEEDS="127.0.0.1:$seed"
-    cd "$work" && exec setsid dotnet "$root/Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll" ) > "$work/$1.log" 2>&1 &
+  local management; management=$(free_port)
+  echo "http://127.0.0.1:$management/metrics" > "$work/$1.metrics"
+  ( export AKKA_PORT=${2:-$(free_port)} MANAGEMENT_PORT=$management JOURNAL_CONNECTION_STRING="Data Source=$db" AKKA_SEEDS="127.0.0.1:$seed"
+    mkdir -p "$work/$1" && cd "$work/$1" && exec setsid dotnet "$root/Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll" ) > "$work/$1.log" 2>&1 &
   echo $! > "$work/$1.pid"
 }
+# start_socketstarter <backends> [cold]: with "cold", nothing at all is sent before the caller's first scenario
 start_socketstarter() {
   local backends=$1 http; http=$(free_port); seed=$(free_port); db="$work/journal-$RANDOM.db"
   AKKA_PORT=$seed AKKA_SEEDS="127.0.0.1:$seed" ASPNETCORE_URLS="http://127.0.0.1:$http" MQTT_PORT=0 MANAGEMENT_PORT=0 \
@@ -49,36 +54,47 @@ start_socketstarter() {
   for ((b = 1; b <= backends; b++)); do start_backend "backend$b"; done
   wait_http "http://127.0.0.1:$http/healthz/ready" -f
   url="ws://127.0.0.1:$http/ws"
-  loadgen chat --system socketstarter --url "$url" --clients 2 --rooms 1 --rate 1 --seconds 2 > /dev/null # warm: shards allocated
   server_pids="$frontend_pid,$(cat "$work/backend1.pid")"
+  metrics_args=(--backend-metrics "$(cat "$work/backend1.metrics")")
+  [[ ${2:-} == cold ]] && return
+  loadgen chat --system socketstarter --url "$url" --clients 2 --rooms 1 --rate 1 --seconds 2 > /dev/null # shards allocated
 }
 stop_all() { cleanup; pids=(); rm -f "$work"/*.pid; sleep 1; }
 
 record() { tee -a "$results"; }
 
-idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 4")
-[[ $quick == 1 ]] && { idle_clients=1000; seconds=5; loads=("200 5" "1000 1"); }
+idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
+[[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
 
-for system in raw signalr socketstarter; do
+for system in "${systems[@]}"; do
   echo "== $system"
-  start() { if [[ $system == socketstarter ]]; then start_socketstarter 1; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
+  metrics_args=()
+  start() { if [[ $system == socketstarter ]]; then start_socketstarter 1 "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
+  if [[ $system == socketstarter && $quick == 0 ]]; then
+    # Cold start: the first 20 s after the cluster is ready, nothing sent before.
+    start cold
+    loadgen chat --system "$system" --scenario cold --url "$url" --clients 200 --rooms 10 --rate 5 --seconds 20 --pids "$server_pids" "${metrics_args[@]}" | record
+    stop_all
+  fi
   start
   loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
   # A fresh system for the chat scenarios: SocketStarter would otherwise still be ending the 10k idle sessions.
-  # A short unrecorded load first, so that no measured scenario pays for JIT compilation and first allocations.
+  # A 10 s unrecorded load first, so that no measured scenario pays for JIT compilation and first allocations.
   stop_all; start
-  loadgen chat --system "$system" --url "$url" --clients 200 --rooms 10 --rate 2 --seconds 5 --pids "$server_pids" > /dev/null
+  loadgen chat --system "$system" --url "$url" --clients 200 --rooms 10 --rate 5 --seconds 10 --pids "$server_pids" > /dev/null
   for load in "${loads[@]}"; do
     set -- $load
-    loadgen chat --system "$system" --url "$url" --clients "$1" --rooms 10 --rate "$2" --seconds "$seconds" --pids "$server_pids" | record
+    loadgen chat --system "$system" --url "$url" --clients "$1" --rooms 10 --rate "$2" --seconds "$seconds" --pids "$server_pids" "${metrics_args[@]}" | record
   done
   stop_all
 done
 
 # --- restart stall: 200 clients x 2 msg/s; a graceful restart and a SIGKILL plus restart (on the same port, as a
 # supervisor with a fixed port does), with 1 and 2 backends
-for backends in 1 2; do
-  for fault in graceful kill; do
+stall_backends=(1 2); faults=(graceful kill)
+[[ $quick == 1 ]] && { stall_backends=(2); faults=(graceful); }
+for backends in "${stall_backends[@]}"; do
+  for fault in "${faults[@]}"; do
     echo "== stall: $fault, $backends backend(s)"
     start_socketstarter "$backends"
     victim=$(cat "$work/backend1.pid")
@@ -93,6 +109,9 @@ for backends in 1 2; do
   done
 done
 
+echo "== targets"
+loadgen targets "$results"
+if [[ $quick == 1 ]]; then echo "Figures: $results"; exit 0; fi
 mkdir -p bench/results docs
 out="bench/results/$(date -u +%Y-%m-%d).json"
 loadgen report "$results" "$out" docs/benchmarks.md

@@ -4,7 +4,7 @@ using SocketStarter.Messages.ClientProtocol;
 
 namespace SocketStarter.Backend.Sessions;
 
-/// <summary>A client frame read and checked against the field rules of PROTOCOL.md.</summary>
+/// <summary>A client frame read and checked against the field rules of docs/protocol.md.</summary>
 public abstract partial record ClientRequest
 {
     public sealed record Register(string Name) : ClientRequest;

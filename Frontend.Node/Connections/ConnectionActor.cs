@@ -31,14 +31,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     public sealed record FrameTooBig { public static readonly FrameTooBig Instance = new(); }
     /// <summary>This frontend is draining: close with 1012 so that the client resumes its session elsewhere.</summary>
     public sealed record Resume { public static readonly Resume Elsewhere = new(); }
-    /// <summary>Written by the outbound stream: close the socket with this status.</summary>
-    public sealed record CloseSocket(WebSocketCloseStatus Status, string Reason);
-
     private sealed record RetryEnvelope;
     private sealed record CheckHold;
-    private sealed record OutboundFinished(Exception? Failure);
-    /// <summary>Goes through the outbound stream, so it completes after every frame queued before it.</summary>
-    private sealed record Settled(TaskCompletionSource<bool> Done, bool Applied);
+    private sealed record WriterEnded(SocketWriter.End End);
 
     /// <summary>One step of the connection's ordered stream into its session.</summary>
     private abstract record Step;
@@ -48,7 +43,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private const string RetryTimer = "retry";
     private const string HoldTimer = "hold";
-    private const int OutboundBatch = 64;
     /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
     private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
@@ -68,7 +62,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly LinkedList<Step> _steps = new();
 
     private string _sessionId = "";
-    private IActorRef _outbound = ActorRefs.Nobody;
+    private readonly SocketWriter _writer;
     private long _seqNo;
     private (Step Step, ISessionEnvelope Envelope, DateTime FirstSent)? _inFlight;
     private TimeSpan _retryDelay;
@@ -97,6 +91,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _fanout = fanout;
         _settings = settings;
         _channelClosed = channelClosed;
+        _writer = new SocketWriter(channel, settings.OutboundLimit);
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
         Receive<GetInbound>(_ => Sender.Tell(_inbound));
@@ -106,13 +101,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "Binary frames are not supported; send JSON text frames.", null));
             AckInbound(Sender);
         });
-        Receive<FrameTooBig>(_ => CloseSocketWith(WebSocketCloseStatus.MessageTooBig, "Frame over 64 KiB"));
-        Receive<Resume>(_ => CloseSocketWith((WebSocketCloseStatus)1012, "This frontend is draining; resume elsewhere"));
+        Receive<FrameTooBig>(_ => _writer.Close(CloseCodes.TooBig, "Frame over 64 KiB"));
+        Receive<Resume>(_ => _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere"));
         Receive<InboundCompleted>(_ =>
         {
             // The client is gone: tell the session, after every frame read before, so its resume window starts.
             _inboundDone = true;
-            CloseSocketWith(WebSocketCloseStatus.NormalClosure, "Closing");
+            _writer.Close(CloseCodes.Normal, "Closing");
             Enqueue(new DetachStep());
         });
 
@@ -124,45 +119,26 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             StartFreshSession();
             SendNext();
         });
+        Receive<WriterEnded>(ended =>
+        {
+            if (ended.End == SocketWriter.End.Overflowed)
+                _log.Info("Closed slow client of session {0} with 1013: its outbound queue was full", _sessionId);
+        });
         Receive<RetryEnvelope>(_ => Resend());
         Receive<CheckHold>(_ => ExpireHeld());
-        Receive<OutboundFinished>(finished =>
-        {
-            if (finished.Failure is BufferOverflowException)
-                _log.Info("Closing slow client of session {0}: its outbound queue is full", _sessionId);
-            // The outbound queue overflowed: close with 1013 (try again later) rather than grow; the client can resume.
-            if (finished.Failure is not null && !_inboundDone)
-                _channel.CloseAsync((WebSocketCloseStatus)1013, "Client too slow; resume to catch up")
-                    .ContinueWith(_ => _channelClosed.TrySetResult(), TaskScheduler.Default);
-            else
-                _channelClosed.TrySetResult();
-        });
     }
 
     protected override void PreStart()
     {
         SocketStarterMetrics.OpenConnections.Add(1);
-        // Both directions run in one stream graph: one interpreter per connection, not two.
-        var self = Self;
-        var channel = _channel;
-        var inboundSink = Sink.ActorRefWithAck<object>(self, InboundStarted.Instance, InboundAck.Instance,
-            InboundCompleted.Instance, _ => InboundCompleted.Instance);
-        // While a write is under way, what arrives meanwhile is batched and written in one step: under load the
-        // per-frame stream overhead is paid once per batch.
-        var outboundFlow = Source.ActorRef<object>(_settings.OutboundLimit, OverflowStrategy.Fail)
-            .Batch(OutboundBatch, item => new List<object> { item }, (batch, item) => { batch.Add(item); return batch; })
-            .ToMaterialized(Sink.ForEachAsync<List<object>>(1, async batch => { foreach (var item in batch) await Write(channel, item); }), Keep.Both);
-        var (inbound, (outbound, written)) = RunnableGraph.FromGraph(GraphDsl.Create(
-                Source.Queue<object>(_settings.InboundBuffer, OverflowStrategy.Backpressure), outboundFlow, Keep.Both,
-                (builder, queue, _) =>
-                {
-                    builder.From(queue).To(inboundSink);
-                    return ClosedShape.Instance;
-                }))
+        // Inbound only: client frames wait in a bounded, backpressured queue until this actor takes them.
+        _inbound = Source.Queue<object>(_settings.InboundBuffer, OverflowStrategy.Backpressure)
+            .To(Sink.ActorRefWithAck<object>(Self, InboundStarted.Instance, InboundAck.Instance,
+                InboundCompleted.Instance, _ => InboundCompleted.Instance))
             .Run(_materializer);
-        _outbound = outbound;
-        _inbound = inbound;
-        written.ContinueWith(task => new OutboundFinished(task.Exception?.GetBaseException()), TaskScheduler.Default).PipeTo(self);
+        var channelClosed = _channelClosed;
+        _writer.Finished.ContinueWith(_ => channelClosed.TrySetResult(), TaskScheduler.Default);
+        _writer.Finished.PipeTo(Self, success: end => new WriterEnded(end));
 
         if (ResumeToken.TryParse(_resumeToken, out var sessionId, out var secret))
         {
@@ -184,7 +160,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         SocketStarterMetrics.OpenConnections.Add(-1);
         SocketStarterMetrics.FramesHeld.Add(-(_steps.Count(step => step is FrameStep) + (_inFlight?.Step is FrameStep ? 1 : 0)));
         _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
-        _outbound.Tell(new Status.Success(null));
         _channelClosed.TrySetResult();
     }
 
@@ -198,7 +173,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         SendToClient(ServerFrames.Welcome(_sessionId, token, resumed: false));
     }
 
-    private void Register() => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _outbound));
+    private void Register() => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _writer));
 
     private void HandleText(TextFrame frame)
     {
@@ -215,7 +190,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void Settle(TaskCompletionSource<bool>? done, bool applied)
     {
-        if (done is not null) _outbound.Tell(new Settled(done, applied));
+        if (done is not null) _writer.After(done, applied);
     }
 
     /// <summary>The only parsing a frontend does: is it a JSON object, and what is its type.</summary>
@@ -366,30 +341,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void SendToClient(string frame)
     {
-        _outbound.Tell(new FanoutActor.Outgoing(System.Text.Encoding.UTF8.GetBytes(frame)));
-        SocketStarterMetrics.FramesOut.Add(1);
-    }
-
-    /// <summary>Closes the socket after what is queued for it, then ends the outbound stream.</summary>
-    private void CloseSocketWith(WebSocketCloseStatus status, string reason)
-    {
-        _outbound.Tell(new CloseSocket(status, reason));
-        _outbound.Tell(new Status.Success(null));
-    }
-
-    private static async Task Write(IClientChannel channel, object item)
-    {
-        switch (item)
-        {
-            case FanoutActor.Outgoing outgoing:
-                await channel.WriteAsync(outgoing.Utf8);
-                break;
-            case CloseSocket close:
-                await channel.CloseAsync(close.Status, close.Reason);
-                break;
-            case Settled settled:
-                settled.Done.TrySetResult(settled.Applied);
-                break;
-        }
+        if (_writer.TryWrite(System.Text.Encoding.UTF8.GetBytes(frame))) SocketStarterMetrics.FramesOut.Add(1);
     }
 }

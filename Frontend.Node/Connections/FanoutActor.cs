@@ -11,8 +11,8 @@ namespace SocketStarter.Frontend.Connections;
 /// </summary>
 public sealed class FanoutActor : ReceiveActor
 {
-    /// <summary>A connection carries a session on this node; <paramref name="Outbound"/> writes to its socket.</summary>
-    public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, IActorRef Outbound);
+    /// <summary>A connection carries a session on this node; <paramref name="Writer"/> writes to its socket.</summary>
+    public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, SocketWriter Writer);
     public sealed record Unregister(string SessionId, string ConnectionId);
     /// <summary>From now on <paramref name="Listener"/> also gets every chat message of the rooms served here
     /// (the MQTT bridge, which publishes each once to all its subscribers).</summary>
@@ -20,10 +20,8 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>Ask every local connection to close so that its client resumes elsewhere.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
     public sealed record Drained(int Connections);
-    /// <summary>Encoded frame for a connection's outbound queue.</summary>
-    public sealed record Outgoing(ReadOnlyMemory<byte> Utf8);
 
-    private sealed record Route(string ConnectionId, IActorRef Connection, IActorRef Outbound);
+    private sealed record Route(string ConnectionId, IActorRef Connection, SocketWriter Writer);
 
     private readonly Dictionary<string, Route> _bySession = new();
     private readonly Dictionary<string, IActorRef> _byConnection = new();
@@ -38,7 +36,7 @@ public sealed class FanoutActor : ReceiveActor
     {
         Receive<Register>(register =>
         {
-            _bySession[register.SessionId] = new Route(register.ConnectionId, register.Connection, register.Outbound);
+            _bySession[register.SessionId] = new Route(register.ConnectionId, register.Connection, register.Writer);
             _byConnection[register.ConnectionId] = register.Connection;
         });
         Receive<Unregister>(unregister =>
@@ -116,13 +114,13 @@ public sealed class FanoutActor : ReceiveActor
         if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
     }
 
-    private bool ToSession(string sessionId, Outgoing outgoing)
+    private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame)
     {
-        if (!_bySession.TryGetValue(sessionId, out var route)) return false;
-        route.Outbound.Tell(outgoing);
+        if (!_bySession.TryGetValue(sessionId, out var route) || !route.Writer.TryWrite(frame)) return false;
         SocketStarterMetrics.FramesOut.Add(1);
         return true;
     }
 
-    private static Outgoing Encode(string frame) => new(Encoding.UTF8.GetBytes(frame));
+    /// <summary>Encoded once: the same bytes go to every member.</summary>
+    private static ReadOnlyMemory<byte> Encode(string frame) => Encoding.UTF8.GetBytes(frame);
 }

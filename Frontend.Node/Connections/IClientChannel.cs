@@ -5,7 +5,7 @@ namespace SocketStarter.Frontend.Connections;
 /// <summary>The client end of a connection, as its <see cref="ConnectionActor"/> writes to it: one per protocol.</summary>
 public interface IClientChannel
 {
-    /// <summary>Writes one server frame (PROTOCOL.md's JSON, UTF-8).</summary>
+    /// <summary>Writes one server frame (docs/protocol.md's JSON, UTF-8).</summary>
     Task WriteAsync(ReadOnlyMemory<byte> utf8Frame);
 
     /// <summary>Closes after what was written; a client that does not take the close in time is aborted.</summary>

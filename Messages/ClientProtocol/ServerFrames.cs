@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace SocketStarter.Messages.ClientProtocol;
 
-/// <summary>The frames a client receives, written exactly as PROTOCOL.md shows them.</summary>
+/// <summary>The frames a client receives, written exactly as docs/protocol.md shows them.</summary>
 public static class ServerFrames
 {
     public static string Welcome(string sessionId, string resumeToken, bool resumed) => Write(w =>
@@ -63,7 +63,7 @@ public static class ServerFrames
 
     public static string Message(string room, ChatMessage message) => Write(w => WriteMessage(w, room, message));
 
-    /// <summary>What MQTT subscribers get for a <c>message</c> frame (PROTOCOL.md): the same object without <c>type</c>.</summary>
+    /// <summary>What MQTT subscribers get for a <c>message</c> frame (docs/protocol.md): the same object without <c>type</c>.</summary>
     public static byte[] MqttPayload(string messageFrame)
     {
         using var document = JsonDocument.Parse(messageFrame);
@@ -105,7 +105,7 @@ public static class ServerFrames
     }
 }
 
-/// <summary>The error codes of PROTOCOL.md.</summary>
+/// <summary>The error codes of docs/protocol.md.</summary>
 public static class ErrorCodes
 {
     public const string BadFrame = "bad_frame";

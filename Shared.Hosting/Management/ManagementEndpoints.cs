@@ -47,6 +47,8 @@ public static class ManagementEndpoints
         services.AddHealthChecks();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SocketStarterMetrics.MeterName)
+            // The runtime's own meter: CPU time, GC pauses and bytes allocated (the benchmark reads them per post).
+            .AddMeter("System.Runtime")
             .AddPrometheusExporter());
         return services;
     }

@@ -38,7 +38,7 @@ public abstract class ChatConnection : IAsyncDisposable
     })).ToArray();
 }
 
-/// <summary>PROTOCOL.md over a WebSocket: SocketStarter's frontend and the raw baseline.</summary>
+/// <summary>docs/protocol.md over a WebSocket: SocketStarter's frontend and the raw baseline.</summary>
 public sealed class ProtocolConnection : ChatConnection
 {
     private readonly ClientWebSocket _socket = new();

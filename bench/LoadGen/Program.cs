@@ -4,12 +4,19 @@ using System.Text.Json;
 using SocketStarter.Bench.LoadGen;
 
 // LoadGen chat --system socketstarter|raw|signalr --url URL --clients N --rooms R --rate MSG_PER_S --seconds S
-//              [--pids PID,...] [--fault-at S --fault-cmd "shell command"]
+//              [--pids PID,...] [--backend-metrics URL] [--scenario NAME] [--fault-at S --fault-cmd "shell command"]
 // LoadGen idle --system ... --url URL --clients N --pids PID
 // Prints one JSON object with the figures.
+// LoadGen report RESULTS.jsonl OUT.json OUT.md     the benchmark page
+// LoadGen targets RESULTS.jsonl                    the targets, one line each
 if (args.FirstOrDefault() == "report")
 {
     Report.Write(args[1], args[2], args[3]);
+    return 0;
+}
+if (args.FirstOrDefault() == "targets")
+{
+    foreach (var line in Report.TargetLines(args[1])) Console.WriteLine(line);
     return 0;
 }
 var options = Options.Parse(args);
@@ -87,6 +94,7 @@ static async Task<object> Chat(Options o)
         };
 
     var cpuBefore = ProcessStats.CpuSeconds(o.Pids);
+    var allocatedBefore = o.BackendMetrics is null ? 0 : await ProcessStats.AllocatedBytes(o.BackendMetrics);
     var stop = new CancellationTokenSource(TimeSpan.FromSeconds(o.Seconds));
     Task? fault = null;
     double faultAt = double.NaN;
@@ -122,9 +130,10 @@ static async Task<object> Chat(Options o)
     var drainDeadline = DateTime.UtcNow.AddSeconds(45);
     while (DateTime.UtcNow < drainDeadline && receivers.Sum(r => (long)r.Distinct) < expected) await Task.Delay(500);
     var cpuAfter = ProcessStats.CpuSeconds(o.Pids);
+    var allocatedAfter = o.BackendMetrics is null ? 0 : await ProcessStats.AllocatedBytes(o.BackendMetrics);
     var distinctLive = receivers.Sum(r => (long)r.Distinct);
 
-    // After a crash a client may see a gap (PROTOCOL.md): what `join` with `since` returns was not lost.
+    // After a crash a client may see a gap (docs/protocol.md): what `join` with `since` returns was not lost.
     await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), 0, receivers[i].Recover)));
     var distinct = receivers.Sum(r => (long)r.Distinct);
     var all = latencies.Select(l => l.Millis).Order().ToArray();
@@ -139,7 +148,7 @@ static async Task<object> Chat(Options o)
     }
     var result = new
     {
-        scenario = "chat", system = o.System, clients = o.Clients, rooms = o.Rooms, ratePerClient = o.Rate, seconds = o.Seconds,
+        scenario = o.Scenario, system = o.System, clients = o.Clients, rooms = o.Rooms, ratePerClient = o.Rate, seconds = o.Seconds,
         sent = sent.Count,
         offeredDeliveriesPerSecond = Math.Round(expected / sendSeconds),
         // Kept up with: deliveries that arrived while the load was still being offered, per second.
@@ -153,6 +162,9 @@ static async Task<object> Chat(Options o)
         outOfOrder = receivers.Sum(r => r.OutOfOrder),
         closed = clients.Count(c => c.Closed),
         cpuSeconds = o.Pids.Zip(cpuAfter.Zip(cpuBefore, (a, b) => Math.Round(a - b, 1))).ToDictionary(p => p.First.ToString(), p => p.Second),
+        // SocketStarter: what one post costs the backend (the last pid), CPU and bytes allocated, over the whole run.
+        backendCpuUsPerPost = o.Pids.Length > 1 && sent.Count > 0 ? Math.Round((cpuAfter[^1] - cpuBefore[^1]) * 1e6 / sent.Count) : (double?)null,
+        backendBytesPerPost = o.BackendMetrics is not null && sent.Count > 0 ? Math.Round((allocatedAfter - allocatedBefore) / (double)sent.Count) : (double?)null,
         stall,
     };
     foreach (var client in clients) await client.DisposeAsync();
@@ -199,6 +211,15 @@ static class ProcessStats
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024);
 
     /// <summary>User plus system CPU seconds of each process (clock ticks of 1/100 s).</summary>
+    /// <summary>The backend's bytes allocated so far, from the runtime meter on its Prometheus endpoint.</summary>
+    public static async Task<double> AllocatedBytes(Uri metrics)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(metrics);
+        var line = text.Split('\n').First(l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes"));
+        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static double[] CpuSeconds(IEnumerable<int> pids) => pids.Select(pid =>
     {
         if (!File.Exists($"/proc/{pid}/stat")) return 0;
@@ -207,7 +228,8 @@ static class ProcessStats
     }).ToArray();
 }
 
-sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand)
+sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand,
+    Uri? BackendMetrics, string Scenario)
 {
     public static Options Parse(string[] args)
     {
@@ -219,6 +241,7 @@ sealed record Options(string Mode, string System, Uri Url, int Clients, int Room
         return new Options(args[0], Get("--system"), new Uri(Get("--url")), int.Parse(Get("--clients")), int.Parse(Get("--rooms", "10")),
             double.Parse(Get("--rate", "1")), int.Parse(Get("--seconds", "10")),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
-            double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null);
+            double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null,
+            Array.IndexOf(args, "--backend-metrics") >= 0 ? new Uri(Get("--backend-metrics")) : null, Get("--scenario", args[0]));
     }
 }

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-// Baseline: the chat of PROTOCOL.md (register, join, say, message) in one Kestrel process: no actors, no
+// Baseline: the chat of docs/protocol.md (register, join, say, message) in one Kestrel process: no actors, no
 // cluster, no persistence. What a plain WebSocket server reaches on this machine.
 var app = WebApplication.CreateSlimBuilder(args).Build();
 app.UseWebSockets();

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace SocketStarter.EndToEnd;
 
-/// <summary>PROTOCOL.md's WebSocket rules, checked from outside against real frontend and backend processes.</summary>
+/// <summary>docs/protocol.md's WebSocket rules, checked from outside against real frontend and backend processes.</summary>
 public sealed class ChatProtocolTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -1,6 +1,6 @@
 namespace SocketStarter.EndToEnd;
 
-/// <summary>PROTOCOL.md's resume: same session on any frontend within the window, a fresh one otherwise.</summary>
+/// <summary>docs/protocol.md's resume: same session on any frontend within the window, a fresh one otherwise.</summary>
 public sealed class ResumeTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);

@@ -195,9 +195,9 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     {
         StartConnection();
         var register = _fanout.ExpectMsg<FanoutActor.Register>();
-        var chunk = new FanoutActor.Outgoing(Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"text\":\"{new string('x', 32_000)}\"}}"));
+        var chunk = Encoding.UTF8.GetBytes($"{{\"type\":\"message\",\"text\":\"{new string('x', 32_000)}\"}}");
         // Far more than the socket buffers and the 8-frame queue hold while the client reads slowly.
-        for (var i = 0; i < 2000; i++) register.Outbound.Tell(chunk);
+        for (var i = 0; i < 2000; i++) register.Writer.TryWrite(chunk);
 
         var buffer = new byte[64_000];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -1,4 +1,6 @@
+using System.Net.WebSockets;
 using System.Text;
+using System.Threading.Channels;
 using Akka.Actor;
 using SocketStarter.Frontend.Connections;
 using SocketStarter.Messages;
@@ -8,28 +10,28 @@ namespace SocketStarter.Tests;
 public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WARNING")
 {
     [Fact]
-    public void A_room_frame_reaches_each_local_member_once_in_seq_order()
+    public async Task A_room_frame_reaches_each_local_member_once_in_seq_order()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());
-        var (connA, outA, connB, outB) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        fanout.Tell(new FanoutActor.Register("s1", "c1", connA, outA));
-        fanout.Tell(new FanoutActor.Register("s2", "c2", connB, outB));
+        var (outA, outB) = (new RecordingChannel(), new RecordingChannel());
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outA.Writer));
+        fanout.Tell(new FanoutActor.Register("s2", "c2", CreateTestProbe(), outB.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", "{\"type\":\"joined\"}"));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s2", null));
-        Assert.Contains("joined", Encoding.UTF8.GetString(outA.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
+        Assert.Contains("joined", await outA.Next());
 
         fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{\"seq\":1}", null));
         fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{\"seq\":1}", null));
         fanout.Tell(new FrontendCommands.RoomFrame("lobby", 0, "{\"presence\":1}", "s2"));
         fanout.Tell(new FrontendCommands.RoomFrame("lobby", 2, "{\"seq\":2}", null));
 
-        Assert.Equal("{\"seq\":1}", Encoding.UTF8.GetString(outA.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
-        Assert.Equal("{\"presence\":1}", Encoding.UTF8.GetString(outA.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
-        Assert.Equal("{\"seq\":2}", Encoding.UTF8.GetString(outA.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
-        Assert.Equal("{\"seq\":1}", Encoding.UTF8.GetString(outB.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
-        Assert.Equal("{\"seq\":2}", Encoding.UTF8.GetString(outB.ExpectMsg<FanoutActor.Outgoing>().Utf8.Span));
-        outA.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        outB.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal("{\"seq\":1}", await outA.Next());
+        Assert.Equal("{\"presence\":1}", await outA.Next());
+        Assert.Equal("{\"seq\":2}", await outA.Next());
+        Assert.Equal("{\"seq\":1}", await outB.Next());
+        Assert.Equal("{\"seq\":2}", await outB.Next());
+        await outA.ExpectNothing();
+        await outB.ExpectNothing();
     }
 
     [Fact]
@@ -37,22 +39,48 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());
         var (oldConnection, newConnection) = (CreateTestProbe(), CreateTestProbe());
-        fanout.Tell(new FanoutActor.Register("s1", "c1", oldConnection, CreateTestProbe()));
-        fanout.Tell(new FanoutActor.Register("s1", "c2", newConnection, CreateTestProbe()));
+        fanout.Tell(new FanoutActor.Register("s1", "c1", oldConnection, new RecordingChannel().Writer));
+        fanout.Tell(new FanoutActor.Register("s1", "c2", newConnection, new RecordingChannel().Writer));
         fanout.Tell(new FrontendCommands.Acknowledged("s1", "c1", 9));
         oldConnection.ExpectMsg<FrontendCommands.Acknowledged>(a => a.SeqNo == 9);
         newConnection.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
-    public void A_closed_connection_gets_no_more_room_frames()
+    public async Task A_closed_connection_gets_no_more_room_frames()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());
-        var outbound = CreateTestProbe();
-        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outbound));
+        var outbound = new RecordingChannel();
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outbound.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
         fanout.Tell(new FanoutActor.Unregister("s1", "c1"));
         fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{}", null));
-        outbound.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        await outbound.ExpectNothing();
+    }
+
+    /// <summary>A client end that keeps what is written to it, behind a real <see cref="SocketWriter"/>.</summary>
+    private sealed class RecordingChannel : IClientChannel
+    {
+        private readonly Channel<string> _written = Channel.CreateUnbounded<string>();
+
+        public RecordingChannel() => Writer = new SocketWriter(this, limit: 16);
+
+        public SocketWriter Writer { get; }
+
+        public Task WriteAsync(ReadOnlyMemory<byte> utf8Frame)
+        {
+            _written.Writer.TryWrite(Encoding.UTF8.GetString(utf8Frame.Span));
+            return Task.CompletedTask;
+        }
+
+        public Task CloseAsync(WebSocketCloseStatus status, string reason) => Task.CompletedTask;
+
+        public async Task<string> Next() => await _written.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(3));
+
+        public async Task ExpectNothing()
+        {
+            await Task.Delay(200);
+            Assert.False(_written.Reader.TryRead(out var frame), $"unexpected frame {frame}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-// The protocol client of PROTOCOL.md: one session over a WebSocket that may drop at any time. It reconnects
+// The protocol client of docs/protocol.md: one session over a WebSocket that may drop at any time. It reconnects
 // with backoff and `?resume=`, fills gaps with `join` + `since`, shows every message once, in seq order,
 // and resends its own unconfirmed messages under the same `id`, which the server de-duplicates.
 

@@ -1,0 +1,15 @@
+using System.Net.WebSockets;
+
+namespace SocketStarter.Frontend.Connections;
+
+/// <summary>The WebSocket close statuses the frontend sends, in one place.</summary>
+public static class CloseCodes
+{
+    public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;
+    /// <summary>1009: a frame over the size limit.</summary>
+    public const WebSocketCloseStatus TooBig = WebSocketCloseStatus.MessageTooBig;
+    /// <summary>1012 (service restart): this frontend is draining; resume the session on another.</summary>
+    public const WebSocketCloseStatus ResumeElsewhere = (WebSocketCloseStatus)1012;
+    /// <summary>1013 (try again later): the client reads too slowly for its outbound queue.</summary>
+    public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
+}
