@@ -4,6 +4,7 @@ namespace SocketStarter.Frontend;
 public sealed record FrontendSettings(
     TimeSpan HoldLimit,
     int MaxHeldFrames,
+    int MaxQueuedWhileBusy,
     int InboundBuffer,
     int OutboundLimit,
     TimeSpan FirstRetry,
@@ -14,6 +15,7 @@ public sealed record FrontendSettings(
     public static FrontendSettings FromConfiguration(IConfiguration configuration) => new(
         HoldLimit: TimeSpan.FromSeconds(configuration.GetValue("HOLD_LIMIT_SECONDS", 30.0)),
         MaxHeldFrames: configuration.GetValue("MAX_HELD_FRAMES", 256),
+        MaxQueuedWhileBusy: configuration.GetValue("MAX_QUEUED_WHILE_BUSY", 8),
         InboundBuffer: 16,
         OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 1024),
         FirstRetry: TimeSpan.FromMilliseconds(300),

@@ -18,6 +18,12 @@ public static class FrontendCommands
     /// </summary>
     public sealed record RoomFrame(string RoomId, long Seq, string Frame, string? ExceptSessionId) : IWithRoomId, IWireMessage;
 
+    /// <summary>
+    /// The chat messages of one write batch of a room, in <c>seq</c> order: one message per frontend node per batch,
+    /// not per chat message. The fan-out answers <see cref="RoomCommands.Delivered"/> once they are in its members' queues.
+    /// </summary>
+    public sealed record RoomMessages(string RoomId, IReadOnlyList<RoomFrame> Frames) : IWithRoomId, IWireMessage;
+
     /// <summary>The session is a member of the room from now on; <paramref name="Frame"/> (the <c>joined</c> answer) goes to it first.</summary>
     public sealed record Subscribe(string RoomId, string SessionId, string? Frame) : IWithRoomId, IWithSessionId, IWireMessage;
 

@@ -25,6 +25,10 @@ public static class RoomCommands
 
     /// <summary>The member registered a new name.</summary>
     public sealed record Rename(string RoomId, string SessionId, long OpId, string Name) : IRoomCommand;
+
+    /// <summary>A frontend node's fan-out has handed the room's messages up to <paramref name="UpToSeq"/> to its members'
+    /// sockets: the room may send that node more. Told straight to the room entity that sent them.</summary>
+    public sealed record Delivered(string RoomId, long UpToSeq) : IWithRoomId, IWireMessage;
 }
 
 public static class RoomReplies

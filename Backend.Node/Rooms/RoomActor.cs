@@ -9,14 +9,22 @@ namespace SocketStarter.Backend.Rooms;
 
 /// <summary>
 /// Runs one chat room's <see cref="RoomState"/>. Posts are committed in groups: while one batch is being written,
-/// the room keeps taking posts, and what arrived meanwhile is written next as one journal write; then each post
-/// of the batch is delivered and answered, in <c>seq</c> order. Nothing is answered or delivered before it is
-/// persisted. Membership changes (rare) wait until no post is being written, so a batch never straddles one.
-/// Deliveries go once to each frontend node with members.
+/// the room keeps taking posts, and what arrived meanwhile is written next as one journal write; then the batch is
+/// delivered (one <see cref="FrontendCommands.RoomMessages"/> per frontend node with members) and each post is
+/// answered, in <c>seq</c> order. Nothing is answered or delivered before it is persisted. Membership changes
+/// (rare) wait until no post is queued or being written, so a batch never straddles one.
+/// Backpressure: a frontend confirms each batch once it is in its members' queues; while a frontend has
+/// <see cref="DeliveryWindow"/> batches unconfirmed, the room writes no new batch, so the posts wait unanswered,
+/// the clients' frames queue at their frontends and past a few the clients are answered <c>rate_limited</c>.
 /// </summary>
-public sealed class RoomActor : ReceivePersistentActor
+public sealed class RoomActor : ReceivePersistentActor, IWithTimers
 {
     private const int SnapshotEvery = 500;
+    /// <summary>Batches a frontend may have unconfirmed before the room stops writing new ones.</summary>
+    public const int DeliveryWindow = 4;
+    /// <summary>An unconfirmed batch older than this no longer holds the room back (its frontend may be gone).</summary>
+    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(2);
+    private const string DeliveryTimer = "delivery";
 
     private readonly string _roomId;
     private readonly RoomState _state = new();
@@ -29,6 +37,15 @@ public sealed class RoomActor : ReceivePersistentActor
     /// <summary>A command waits in the stash for the writes to finish; posts queue up behind it to keep their order.</summary>
     private bool _holding;
     private long _snapshotAt;
+    /// <summary>Per frontend node: the batches sent and not yet confirmed, oldest first (last seq, when sent).</summary>
+    private readonly Dictionary<IActorRef, Queue<(long Seq, DateTime SentAt)>> _unconfirmed = new();
+
+    private sealed record CheckDelivery
+    {
+        public static readonly CheckDelivery Instance = new();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string roomId) => Akka.Actor.Props.Create(() => new RoomActor(roomId));
 
@@ -50,6 +67,13 @@ public sealed class RoomActor : ReceivePersistentActor
         Command<RoomCommands.Rebind>(rebind => WhenWritten(() => HandleRebind(rebind)));
         Command<RoomCommands.Rename>(rename => WhenWritten(() => HandleRename(rename)));
         Command<RoomQueries.GetMemberCount>(_ => Sender.Tell(new RoomQueries.MemberCount(_roomId, _state.MemberCount)));
+        Command<RoomCommands.Delivered>(delivered =>
+        {
+            if (_unconfirmed.TryGetValue(Sender, out var sent))
+                while (sent.TryPeek(out var batch) && batch.Seq <= delivered.UpToSeq) sent.Dequeue();
+            ResumeWriting();
+        });
+        Command<CheckDelivery>(_ => ResumeWriting());
         Command<SaveSnapshotSuccess>(success =>
             DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { });
@@ -61,9 +85,12 @@ public sealed class RoomActor : ReceivePersistentActor
 
     public override string PersistenceId => $"room-{_roomId}";
 
+    /// <summary>Posts are queued or being written: the state does not yet hold them.</summary>
+    private bool Busy => _writing || _nextEvents.Count > 0 || _nextEffects.Count > 0;
+
     private void WhenWritten(Action handle)
     {
-        if (!_writing)
+        if (!Busy)
         {
             handle();
             return;
@@ -80,13 +107,9 @@ public sealed class RoomActor : ReceivePersistentActor
         {
             case RoomState.Accepted { Event: var posted }:
                 _nextEvents.Add(posted);
-                _nextEffects.Add(() =>
-                {
-                    Broadcast(posted.Message.Seq, ServerFrames.Message(_roomId, posted.Message), exceptSessionId: null);
-                    replyTo.Tell(done);
-                });
+                _nextEffects.Add(() => replyTo.Tell(done));
                 break;
-            case RoomState.Repeat when !_writing:
+            case RoomState.Repeat when !Busy:
                 replyTo.Tell(done);
                 return;
             case RoomState.Repeat:
@@ -97,15 +120,23 @@ public sealed class RoomActor : ReceivePersistentActor
         if (!_writing) WriteNext();
     }
 
-    /// <summary>Writes what queued up as one batch; once persisted, runs its effects in order and writes the next.</summary>
+    /// <summary>
+    /// Writes what queued up as one batch; once persisted, delivers it, answers it in order and writes the next.
+    /// While a frontend is a full window behind, the queue waits (and keeps growing by the posts that arrive).
+    /// </summary>
     private void WriteNext()
     {
+        _writing = false;
         if (_nextEvents.Count == 0 && _nextEffects.Count == 0)
         {
-            _writing = false;
             if (!_holding) return;
             _holding = false;
             Stash.UnstashAll();
+            return;
+        }
+        if (_nextEvents.Count > 0 && DeliveryBlocked())
+        {
+            Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
             return;
         }
         var (events, effects) = (_nextEvents, _nextEffects);
@@ -113,22 +144,57 @@ public sealed class RoomActor : ReceivePersistentActor
         _writing = true;
         if (events.Count == 0)
         {
-            Written(effects);
+            Written(events, effects);
             return;
         }
         var remaining = events.Count;
         PersistAllAsync(events, posted =>
         {
             _state.Apply(posted);
-            if (--remaining == 0) Written(effects);
+            if (--remaining == 0) Written(events, effects);
         });
     }
 
-    private void Written(List<Action> effects)
+    private void ResumeWriting()
     {
+        if (!_writing) WriteNext();
+    }
+
+    private void Written(List<MessagePosted> events, List<Action> effects)
+    {
+        if (events.Count > 0) Deliver(events);
         foreach (var effect in effects) effect();
         SnapshotIfDue();
         WriteNext();
+    }
+
+    /// <summary>One message per frontend node with members, the whole batch in seq order.</summary>
+    private void Deliver(List<MessagePosted> events)
+    {
+        var frames = events.Select(e => new FrontendCommands.RoomFrame(_roomId, e.Message.Seq, ServerFrames.Message(_roomId, e.Message), null)).ToList();
+        var batch = new FrontendCommands.RoomMessages(_roomId, frames);
+        var lastSeq = frames[^1].Seq;
+        var now = DateTime.UtcNow;
+        foreach (var frontend in _state.FrontendsExcept(null))
+        {
+            frontend.Tell(batch);
+            if (!_unconfirmed.TryGetValue(frontend, out var sent)) _unconfirmed[frontend] = sent = new();
+            sent.Enqueue((lastSeq, now));
+        }
+    }
+
+    /// <summary>Some frontend has a full window of batches unconfirmed (those past the timeout no longer count).</summary>
+    private bool DeliveryBlocked()
+    {
+        var expired = DateTime.UtcNow - DeliveryTimeout;
+        var blocked = false;
+        foreach (var (frontend, sent) in _unconfirmed)
+        {
+            while (sent.TryPeek(out var batch) && batch.SentAt < expired) sent.Dequeue();
+            if (sent.Count >= DeliveryWindow) blocked = true;
+        }
+        foreach (var idle in _unconfirmed.Where(pair => pair.Value.Count == 0).Select(pair => pair.Key).ToList()) _unconfirmed.Remove(idle);
+        return blocked;
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

@@ -64,7 +64,24 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Recover<SessionEvents.Ended>(Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
-        Ready();
+        // One set of handlers for the entity's life: while a step waits for another entity's answer, everything
+        // but the answers waits in the stash (Become would build a new set of handlers twice per client frame).
+        Command<RoomReplies.Done>(done => Complete(done.OpId, done));
+        Command<NameReplies.ClaimResult>(result => Complete(result.OpId, result));
+        Command<NameReplies.Released>(released => Complete(released.OpId, released));
+        Command<RetryOperation>(_ => _pending?.Target.Tell(_pending.Command));
+        // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
+        Command<StopEntity>(_ => HandOff.Stop(Context));
+        Command<Attach>(attach => { if (!StashWhileWaiting()) HandleAttach(attach); });
+        Command<ClientFrame>(frame => { if (!StashWhileWaiting()) Once(frame, () => HandleFrame(frame)); });
+        Command<Detach>(detach => { if (!StashWhileWaiting()) Once(detach, () => HandleDetach(detach)); });
+        Command<Terminated>(terminated =>
+        {
+            if (StashWhileWaiting()) return;
+            if (Equals(terminated.ActorRef, _frontend) && _detachedAt is null && _connectionId is { } connectionId)
+                PersistDetached(connectionId, () => { });
+        });
+        Command<ExpireSession>(_ => { if (!StashWhileWaiting()) EndIfExpired(); });
     }
 
     public override string PersistenceId => $"session-{_sessionId}";
@@ -72,31 +89,12 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private bool Started => _tokenHash is not null && !_ended;
 
-    private void Ready()
+    /// <summary>While another entity works on a step, the next commands wait; answers and retries do not.</summary>
+    private bool StashWhileWaiting()
     {
-        Command<Attach>(HandleAttach);
-        Command<ClientFrame>(frame => Once(frame, () => HandleFrame(frame)));
-        Command<Detach>(detach => Once(detach, () => HandleDetach(detach)));
-        Command<Terminated>(terminated =>
-        {
-            if (Equals(terminated.ActorRef, _frontend) && _detachedAt is null && _connectionId is { } connectionId)
-                PersistDetached(connectionId, () => { });
-        });
-        Command<ExpireSession>(_ => EndIfExpired());
-        Command<StopEntity>(_ => HandOff.Stop(Context));
-        Command<RetryOperation>(_ => { });
-    }
-
-    /// <summary>While another entity works on a step: stash everything else, retry until it answers.</summary>
-    private void AwaitingReply()
-    {
-        Command<RoomReplies.Done>(done => Complete(done.OpId, done));
-        Command<NameReplies.ClaimResult>(result => Complete(result.OpId, result));
-        Command<NameReplies.Released>(released => Complete(released.OpId, released));
-        Command<RetryOperation>(_ => _pending?.Target.Tell(_pending.Command));
-        // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
-        Command<StopEntity>(_ => HandOff.Stop(Context));
-        CommandAny(_ => Stash.Stash());
+        if (_pending is null) return false;
+        Stash.Stash();
+        return true;
     }
 
     private void Call(IActorRef target, Func<long, IEntityOperation> build, Action<object> onReply)
@@ -105,7 +103,6 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         _pending = new PendingOperation(command.OpId, target, command, onReply);
         target.Tell(command);
         Timers.StartPeriodicTimer(RetryTimer, new RetryOperation(), _settings.RetryInterval);
-        Become(AwaitingReply);
     }
 
     private void Complete(long opId, object reply)
@@ -113,7 +110,6 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         if (_pending is not { } pending || pending.OpId != opId) return;
         _pending = null;
         Timers.Cancel(RetryTimer);
-        Become(Ready);
         pending.OnReply(reply);
         if (_pending is null) Stash.UnstashAll();
     }

@@ -75,14 +75,16 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
     public static Props Props(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed));
+        BackendPulse pulse, FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, pulse, settings, materializer, channelClosed));
 
     private readonly string? _resumeToken;
+    private readonly BackendPulse _pulse;
 
     public ConnectionActor(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
+        BackendPulse pulse, FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
     {
+        _pulse = pulse;
         _materializer = materializer;
         _channel = channel;
         _resumable = resumable;
@@ -181,6 +183,15 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         if (FrameType(frame.Text) is not { } type)
         {
             SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "A frame must be a JSON object with a string field 'type'.", null));
+            Settle(frame.Done, applied: false);
+            return;
+        }
+        if (_pulse.IsAnswering && _steps.Count >= _settings.MaxQueuedWhileBusy)
+        {
+            // The backend answers but this client is further ahead of it than a few round trips: tell the client
+            // at once rather than let its frames (and their latency) pile up. Held frames are for an absent backend.
+            SendToClient(ServerFrames.Error(ErrorCodes.RateLimited,
+                "Too many frames waiting for the service; this frame was not delivered. Send it again later.", type));
             Settle(frame.Done, applied: false);
             return;
         }

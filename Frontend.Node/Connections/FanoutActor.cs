@@ -30,9 +30,9 @@ public sealed class FanoutActor : ReceiveActor
     private readonly Dictionary<string, long> _lastSeq = new();
     private readonly List<IActorRef> _roomListeners = new();
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
+    public static Props Props(BackendPulse pulse) => Akka.Actor.Props.Create(() => new FanoutActor(pulse));
 
-    public FanoutActor()
+    public FanoutActor(BackendPulse pulse)
     {
         Receive<Register>(register =>
         {
@@ -49,7 +49,11 @@ public sealed class FanoutActor : ReceiveActor
             }
         });
 
-        Receive<FrontendCommands.Acknowledged>(ack => ToConnection(ack.ConnectionId, ack));
+        Receive<FrontendCommands.Acknowledged>(ack =>
+        {
+            pulse.Beat();
+            ToConnection(ack.ConnectionId, ack);
+        });
         Receive<FrontendCommands.ResumeRefused>(refused => ToConnection(refused.ConnectionId, refused));
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
@@ -67,6 +71,12 @@ public sealed class FanoutActor : ReceiveActor
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
         Receive<FrontendCommands.RoomFrame>(HandleRoomFrame);
+        Receive<FrontendCommands.RoomMessages>(messages =>
+        {
+            foreach (var frame in messages.Frames) HandleRoomFrame(frame);
+            // In the members' queues: the room may send more (its backpressure window).
+            Sender.Tell(new RoomCommands.Delivered(messages.RoomId, messages.Frames[^1].Seq));
+        });
         Receive<ListenToRooms>(listen => _roomListeners.Add(listen.Listener));
         Receive<Drain>(_ =>
         {

@@ -15,6 +15,8 @@ public abstract class ChatConnection : IAsyncDisposable
     public bool Closed { get; protected set; }
     /// <summary>Frames the server answered with <c>unavailable</c> (held past its hold limit, not posted).</summary>
     public int Unavailable;
+    /// <summary>Frames the server refused with <c>rate_limited</c>: not posted, so no delivery is expected.</summary>
+    public int RateLimited;
 
     public abstract Task JoinAsync(string name, string room);
     public abstract Task SayAsync(string room, string text, string id);
@@ -130,6 +132,7 @@ public sealed class ProtocolConnection : ChatConnection
         }
         if (type == "message") Received?.Invoke(room!, seq, id!);
         else if (type == "error" && code == "unavailable") Interlocked.Increment(ref Unavailable);
+        else if (type == "error" && code == "rate_limited") Interlocked.Increment(ref RateLimited);
         else if (type is "registered" or "joined" or "error")
         {
             if (type == "joined" && _history is { } record) RecordHistory(json, record);

@@ -126,7 +126,9 @@ static async Task<object> Chat(Options o)
     if (fault is not null) await fault;
 
     // Drain: until every delivery arrived, or 45 s (longer than any backend outage short of the hold limit).
-    var expected = sent.Sum(s => (long)roomSize[s.Room]);
+    long Refused() => clients.Select((c, i) => (long)c.RateLimited * roomSize[RoomOf(i)]).Sum();
+    var offered = sent.Sum(s => (long)roomSize[s.Room]);
+    var expected = offered - Refused();
     var drainDeadline = DateTime.UtcNow.AddSeconds(45);
     while (DateTime.UtcNow < drainDeadline && receivers.Sum(r => (long)r.Distinct) < expected) await Task.Delay(500);
     var cpuAfter = ProcessStats.CpuSeconds(o.Pids);
@@ -136,6 +138,7 @@ static async Task<object> Chat(Options o)
     // After a crash a client may see a gap (docs/protocol.md): what `join` with `since` returns was not lost.
     await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), 0, receivers[i].Recover)));
     var distinct = receivers.Sum(r => (long)r.Distinct);
+    expected = offered - Refused(); // a refusal may have arrived during the drain
     var all = latencies.Select(l => l.Millis).Order().ToArray();
     object? stall = null;
     if (!double.IsNaN(faultAt))
@@ -150,7 +153,7 @@ static async Task<object> Chat(Options o)
     {
         scenario = o.Scenario, system = o.System, clients = o.Clients, rooms = o.Rooms, ratePerClient = o.Rate, seconds = o.Seconds,
         sent = sent.Count,
-        offeredDeliveriesPerSecond = Math.Round(expected / sendSeconds),
+        offeredDeliveriesPerSecond = Math.Round(offered / sendSeconds),
         // Kept up with: deliveries that arrived while the load was still being offered, per second.
         sustainedDeliveriesPerSecond = Math.Round(latencies.Count(l => l.SentAt + l.Millis / 1000 <= sendSeconds) / sendSeconds),
         deliveriesPerSecond = Math.Round(distinct / sendSeconds),
@@ -158,6 +161,7 @@ static async Task<object> Chat(Options o)
         gapsFilledBySince = distinct - distinctLive,
         lost = expected - distinct,
         unavailable = clients.Sum(c => c.Unavailable),
+        rateLimited = clients.Sum(c => c.RateLimited),
         duplicates = receivers.Sum(r => r.Duplicates),
         outOfOrder = receivers.Sum(r => r.OutOfOrder),
         closed = clients.Count(c => c.Closed),

@@ -58,10 +58,10 @@ public static class Report
         md.AppendLine("Clients spread over 10 rooms; every client receives every message of its room, its own included.").AppendLine();
         md.AppendLine("Deliveries/s counts every delivery, including those that arrived after the load stopped (the run drains); kept up with counts only those that arrived while the load ran.").AppendLine();
         md.AppendLine("Cold: the first 20 s after the cluster is ready, with no warm-up. Backend µs and bytes per post: the backend process's CPU time and bytes allocated over the run, per message posted.").AppendLine();
-        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | kept up with/s | p50 ms | p99 ms | max ms | lost | unavailable | duplicates | out of order | closed | server CPU s | backend µs/post | backend B/post |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| system | clients × msg/s | offered deliveries/s | deliveries/s | kept up with/s | p50 ms | p99 ms | max ms | lost | unavailable | rate limited | duplicates | out of order | closed | server CPU s | backend µs/post | backend B/post |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in Chats(rows).Concat(Colds(rows)))
-            md.AppendLine($"| {r["system"]}{((string?)r["scenario"] == "cold" ? " (cold)" : "")} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["sustainedDeliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} | {r["backendCpuUsPerPost"]} | {r["backendBytesPerPost"]} |");
+            md.AppendLine($"| {r["system"]}{((string?)r["scenario"] == "cold" ? " (cold)" : "")} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["sustainedDeliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["rateLimited"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} | {r["backendCpuUsPerPost"]} | {r["backendBytesPerPost"]} |");
         md.AppendLine().AppendLine("![deliveries/s against offered load](benchmarks-throughput.svg)").AppendLine();
 
         md.AppendLine("## Restart stall").AppendLine();

@@ -17,11 +17,12 @@ namespace SocketStarter.Tests;
 public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private static readonly FrontendSettings Settings = new(
-        HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, InboundBuffer: 4, OutboundLimit: 8,
+        HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, MaxQueuedWhileBusy: 2, InboundBuffer: 4, OutboundLimit: 8,
         FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400));
 
     private readonly TestProbe _sessions;
     private readonly TestProbe _fanout;
+    private readonly BackendPulse _pulse = new();
     private WebSocket _server = null!;
     private WebSocket _client = null!;
     private TcpListener _listener = null!;
@@ -53,7 +54,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     }
 
     private IActorRef StartConnection(string? resume = null) =>
-        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), resumable: true, resume, _sessions, _fanout, Settings, Sys.Materializer(), new TaskCompletionSource()));
+        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), resumable: true, resume, _sessions, _fanout, _pulse, Settings, Sys.Materializer(), new TaskCompletionSource()));
 
     private async Task<JsonElement> ReadClientFrame()
     {
@@ -142,6 +143,42 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var inFlight = _sessions.FishForMessage<ClientFrame>(_ => true);
         connection.Tell(new FrontendCommands.Acknowledged(inFlight.SessionId, inFlight.ConnectionId, inFlight.SeqNo));
         inbound.ExpectMsg<ConnectionActor.InboundAck>();
+    }
+
+    [Fact]
+    public async Task While_the_backend_answers_a_client_too_far_ahead_of_it_is_answered_rate_limited()
+    {
+        var connection = StartConnection();
+        await ReadClientFrame();
+        AttachedFresh(connection);
+        _pulse.Beat();
+        // One in flight and two queued (the busy limit); the fourth is refused at once, not held.
+        for (var i = 0; i < 4; i++) connection.Tell(Text(new { type = "say", text = $"m{i}" }));
+        var error = await ReadClientFrame();
+        Assert.Equal("rate_limited", error.GetProperty("code").GetString());
+        Assert.Equal("say", error.GetProperty("ref").GetString());
+        var sent = _sessions.ExpectMsg<ClientFrame>();
+        Assert.Contains("m0", sent.Payload);
+    }
+
+    [Fact]
+    public void While_no_backend_answers_frames_are_held_not_refused()
+    {
+        var connection = StartConnection();
+        AttachedFresh(connection);
+        var inbound = CreateTestProbe();
+        // The pulse never beat: the backend is away, so frames up to the hold limit wait for it.
+        for (var i = 0; i < Settings.MaxHeldFrames; i++)
+            connection.Tell(Text(new { type = "say", text = $"m{i}" }), inbound);
+        inbound.ReceiveN(Settings.MaxHeldFrames);
+        var inFlight = _sessions.FishForMessage<ClientFrame>(_ => true);
+        for (var i = 1; i < Settings.MaxHeldFrames; i++)
+        {
+            connection.Tell(new FrontendCommands.Acknowledged(inFlight.SessionId, inFlight.ConnectionId, inFlight.SeqNo));
+            var next = _sessions.FishForMessage<ClientFrame>(f => f.SeqNo > inFlight.SeqNo);
+            Assert.Contains($"m{i}", next.Payload);
+            inFlight = next;
+        }
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public async Task A_room_frame_reaches_each_local_member_once_in_seq_order()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props());
+        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
         var (outA, outB) = (new RecordingChannel(), new RecordingChannel());
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outA.Writer));
         fanout.Tell(new FanoutActor.Register("s2", "c2", CreateTestProbe(), outB.Writer));
@@ -35,9 +35,23 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public async Task A_room_batch_is_written_to_each_member_in_order_then_confirmed_to_the_room()
+    {
+        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
+        var member = new RecordingChannel();
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), member.Writer));
+        fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
+        fanout.Tell(new FrontendCommands.RoomMessages("lobby",
+            [new("lobby", 1, "{\"seq\":1}", null), new("lobby", 2, "{\"seq\":2}", null)]), TestActor);
+        ExpectMsg<RoomCommands.Delivered>(d => d.RoomId == "lobby" && d.UpToSeq == 2);
+        Assert.Equal("{\"seq\":1}", await member.Next());
+        Assert.Equal("{\"seq\":2}", await member.Next());
+    }
+
+    [Fact]
     public void Acknowledgements_go_to_the_connection_that_sent_the_envelope()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props());
+        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
         var (oldConnection, newConnection) = (CreateTestProbe(), CreateTestProbe());
         fanout.Tell(new FanoutActor.Register("s1", "c1", oldConnection, new RecordingChannel().Writer));
         fanout.Tell(new FanoutActor.Register("s1", "c2", newConnection, new RecordingChannel().Writer));
@@ -49,7 +63,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public async Task A_closed_connection_gets_no_more_room_frames()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props());
+        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
         var outbound = new RecordingChannel();
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outbound.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));

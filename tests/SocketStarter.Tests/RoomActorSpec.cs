@@ -52,8 +52,8 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         frontendB.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
 
         Post(room, "s1", "hello", "c1:1");
-        Assert.Equal(1, frontendA.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
-        Assert.Equal(1, frontendB.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        Assert.Equal(1, frontendA.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+        Assert.Equal(1, frontendB.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
         frontendA.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -64,14 +64,14 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         var frontend = CreateTestProbe();
         Join(room, "s1", "alice", frontend);
         Post(room, "s1", "one", "c1:5", clientId: "m-1");
-        Assert.Equal(1, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        Assert.Equal(1, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
 
         Post(room, "s1", "one", "c1:5", clientId: "m-1");
         Post(room, "s1", "one again", "c1:6", clientId: "m-1");
         frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         Post(room, "s1", "two", "c1:7");
-        Assert.Equal(2, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        Assert.Equal(2, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
     }
 
     [Fact]
@@ -91,7 +91,50 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         Assert.Equal([2L, 3L], joined.GetProperty("history").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
         frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
         Post(revived, "s1", "m4", "c1:4");
-        Assert.Equal(4, frontend.ExpectMsg<FrontendCommands.RoomFrame>().Seq);
+        Assert.Equal(4, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+    }
+
+    [Fact]
+    public void A_frontend_a_window_of_batches_behind_holds_new_posts_until_it_confirms()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        for (var i = 1; i <= RoomActor.DeliveryWindow; i++) Post(room, "s1", $"m{i}", $"c1:{i}");
+
+        room.Tell(new RoomCommands.Post(_roomId, "s1", ++_opId, "alice", "one too many", null, "c1:99"), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        room.Tell(new RoomCommands.Delivered(_roomId, RoomActor.DeliveryWindow), frontend);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
+        var delivered = frontend.FishForMessage<FrontendCommands.RoomMessages>(m => m.Frames[^1].Seq == RoomActor.DeliveryWindow + 1);
+        Assert.Contains("one too many", delivered.Frames.Single().Frame);
+    }
+
+    [Fact]
+    public void Posts_arriving_while_a_batch_is_written_are_delivered_in_seq_order_each_once()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+        var firstOp = _opId + 1;
+        for (var i = 1; i <= 40; i++)
+        {
+            room.Tell(new RoomCommands.Post(_roomId, "s1", ++_opId, "alice", $"m{i}", null, $"c1:{i}"), TestActor);
+            // Every post sent twice, as a retry would: posted once.
+            room.Tell(new RoomCommands.Post(_roomId, "s1", _opId, "alice", $"m{i}", null, $"c1:{i}"), TestActor);
+        }
+        var seqs = new List<long>();
+        while (seqs.Count < 40)
+        {
+            var batch = frontend.ExpectMsg<FrontendCommands.RoomMessages>();
+            seqs.AddRange(batch.Frames.Select(f => f.Seq));
+            room.Tell(new RoomCommands.Delivered(_roomId, batch.Frames[^1].Seq), frontend);
+        }
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), seqs);
+        var answered = ReceiveN(80).Cast<RoomReplies.Done>().Select(d => d.OpId).Distinct().Order();
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => firstOp + i), answered);
+        frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new FrontendCommands.ResumeRefused("s1", "c1", 1);
         yield return new FrontendCommands.ToSession("s1", """{"type":"registered"}""");
         yield return new FrontendCommands.RoomFrame("lobby", 42, """{"type":"message"}""", "s2");
+        yield return new FrontendCommands.RoomMessages("lobby", [new FrontendCommands.RoomFrame("lobby", 42, """{"type":"message"}""", null)]);
         yield return new FrontendCommands.Subscribe("lobby", "s1", """{"type":"joined"}""");
         yield return new FrontendCommands.Unsubscribe("lobby", "s1", null);
         yield return new RoomCommands.Join("lobby", "s1", 5, "alice", frontend, 41);
@@ -34,6 +35,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new RoomCommands.Post("lobby", "s1", 7, "alice", "hi", "c-17", "c1:9");
         yield return new RoomCommands.Rebind("lobby", "s1", 8, frontend);
         yield return new RoomCommands.Rename("lobby", "s1", 9, "alicia");
+        yield return new RoomCommands.Delivered("lobby", 42);
         yield return new RoomReplies.Done("lobby", 9);
         yield return message;
         yield return new RoomQueries.GetMemberCount("lobby");
