@@ -15,7 +15,7 @@ public sealed record FrontendSettings(
     public static FrontendSettings FromConfiguration(IConfiguration configuration) => new(
         HoldLimit: TimeSpan.FromSeconds(configuration.GetValue("HOLD_LIMIT_SECONDS", 30.0)),
         MaxHeldFrames: configuration.GetValue("MAX_HELD_FRAMES", 256),
-        MaxQueuedWhileBusy: configuration.GetValue("MAX_QUEUED_WHILE_BUSY", 8),
+        MaxQueuedWhileBusy: configuration.GetValue("MAX_QUEUED_WHILE_BUSY", 64),
         InboundBuffer: 16,
         OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 1024),
         FirstRetry: TimeSpan.FromMilliseconds(300),

@@ -22,7 +22,6 @@ var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, Clust
 builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
 builder.Services.AddSingleton<FrontendDrain>();
-builder.Services.AddSingleton<BackendPulse>();
 builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
 builder.Services.AddManagement(management);
 builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);

@@ -75,16 +75,18 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
     public static Props Props(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        BackendPulse pulse, FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, pulse, settings, materializer, channelClosed));
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed));
 
     private readonly string? _resumeToken;
-    private readonly BackendPulse _pulse;
+    /// <summary>When this connection's last envelope was acknowledged: recent means its backend is up and answering.</summary>
+    private DateTime _lastAcknowledged = DateTime.MinValue;
+    /// <summary>Acknowledgements closer together than this mean the backend is answering, not away.</summary>
+    private static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
 
     public ConnectionActor(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        BackendPulse pulse, FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
     {
-        _pulse = pulse;
         _materializer = materializer;
         _channel = channel;
         _resumable = resumable;
@@ -186,10 +188,10 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        if (_pulse.IsAnswering && _steps.Count >= _settings.MaxQueuedWhileBusy)
+        if (_steps.Count >= _settings.MaxQueuedWhileBusy && IsAnswered(DateTime.UtcNow))
         {
-            // The backend answers but this client is further ahead of it than a few round trips: tell the client
-            // at once rather than let its frames (and their latency) pile up. Held frames are for an absent backend.
+            // Its backend answers this connection promptly, yet the client is this far ahead: it floods. Tell it at
+            // once rather than let its frames (and their latency) pile up. Holding is for a backend that is away.
             SendToClient(ServerFrames.Error(ErrorCodes.RateLimited,
                 "Too many frames waiting for the service; this frame was not delivered. Send it again later.", type));
             Settle(frame.Done, applied: false);
@@ -272,9 +274,14 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
 
+    /// <summary>The last envelope was acknowledged just now and the one in flight has not waited long either.</summary>
+    private bool IsAnswered(DateTime now) =>
+        now - _lastAcknowledged < Answering && (_inFlight is not { } inFlight || now - inFlight.FirstSent < Answering);
+
     private void HandleAcknowledged(FrontendCommands.Acknowledged ack)
     {
         if (_inFlight is not { } inFlight || inFlight.Envelope.SeqNo != ack.SeqNo || ack.SessionId != _sessionId) return;
+        _lastAcknowledged = DateTime.UtcNow;
         _outageSince = null;
         CompleteInFlight();
         switch (inFlight.Step)

@@ -30,9 +30,9 @@ public sealed class FanoutActor : ReceiveActor
     private readonly Dictionary<string, long> _lastSeq = new();
     private readonly List<IActorRef> _roomListeners = new();
 
-    public static Props Props(BackendPulse pulse) => Akka.Actor.Props.Create(() => new FanoutActor(pulse));
+    public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
 
-    public FanoutActor(BackendPulse pulse)
+    public FanoutActor()
     {
         Receive<Register>(register =>
         {
@@ -49,11 +49,7 @@ public sealed class FanoutActor : ReceiveActor
             }
         });
 
-        Receive<FrontendCommands.Acknowledged>(ack =>
-        {
-            pulse.Beat();
-            ToConnection(ack.ConnectionId, ack);
-        });
+        Receive<FrontendCommands.Acknowledged>(ack => ToConnection(ack.ConnectionId, ack));
         Receive<FrontendCommands.ResumeRefused>(refused => ToConnection(refused.ConnectionId, refused));
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>

@@ -8,6 +8,5 @@ public static class FanoutHostingExtensions
     public sealed class Fanout;
 
     public static AkkaConfigurationBuilder AddFanout(this AkkaConfigurationBuilder builder) =>
-        builder.WithActors((system, registry, resolver) =>
-            registry.Register<Fanout>(system.ActorOf(FanoutActor.Props(resolver.GetService<BackendPulse>()), "fanout")));
+        builder.WithActors((system, registry) => registry.Register<Fanout>(system.ActorOf(FanoutActor.Props(), "fanout")));
 }

@@ -19,7 +19,7 @@ public static class WebSocketEndpoint
     public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-            FrontendSettings settings, BackendPulse pulse, Operations.FrontendDrain drain) =>
+            FrontendSettings settings, Operations.FrontendDrain drain) =>
         {
             if (drain.Draining)
             {
@@ -38,7 +38,7 @@ public static class WebSocketEndpoint
             var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var connection = system.ActorOf(ConnectionActor.Props(
                 new WebSocketChannel(socket), resumable: true, context.Request.Query["resume"].FirstOrDefault(),
-                registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), pulse,
+                registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
                 settings, materializer, socketClosed));
 
             var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));

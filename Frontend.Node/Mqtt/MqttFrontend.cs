@@ -21,7 +21,7 @@ namespace SocketStarter.Frontend.Mqtt;
 /// sends CONNACK, SUBACK or PUBACK, and runs one client's packets one at a time.
 /// </summary>
 public sealed class MqttFrontend(
-    MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer, BackendPulse pulse,
+    MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
     ILogger<MqttFrontend> log) : IHostedService
 {
     private const string LinkKey = "socketstarter.link";
@@ -68,7 +68,7 @@ public sealed class MqttFrontend(
         var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier = $"socketstarter-{Guid.NewGuid():N}" : e.ClientId;
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
-            registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), pulse, frontend, materializer,
+            registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
             new TaskCompletionSource()));
         var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit);
 

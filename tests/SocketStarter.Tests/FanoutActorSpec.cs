@@ -12,7 +12,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public async Task A_room_frame_reaches_each_local_member_once_in_seq_order()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
+        var fanout = Sys.ActorOf(FanoutActor.Props());
         var (outA, outB) = (new RecordingChannel(), new RecordingChannel());
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outA.Writer));
         fanout.Tell(new FanoutActor.Register("s2", "c2", CreateTestProbe(), outB.Writer));
@@ -37,7 +37,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public async Task A_room_batch_is_written_to_each_member_in_order_then_confirmed_to_the_room()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
+        var fanout = Sys.ActorOf(FanoutActor.Props());
         var member = new RecordingChannel();
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), member.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
@@ -51,7 +51,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public void Acknowledgements_go_to_the_connection_that_sent_the_envelope()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
+        var fanout = Sys.ActorOf(FanoutActor.Props());
         var (oldConnection, newConnection) = (CreateTestProbe(), CreateTestProbe());
         fanout.Tell(new FanoutActor.Register("s1", "c1", oldConnection, new RecordingChannel().Writer));
         fanout.Tell(new FanoutActor.Register("s1", "c2", newConnection, new RecordingChannel().Writer));
@@ -63,7 +63,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     [Fact]
     public async Task A_closed_connection_gets_no_more_room_frames()
     {
-        var fanout = Sys.ActorOf(FanoutActor.Props(new BackendPulse()));
+        var fanout = Sys.ActorOf(FanoutActor.Props());
         var outbound = new RecordingChannel();
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outbound.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
