@@ -43,6 +43,7 @@ public static class Report
         md.AppendLine("Systems: **socketstarter** (1 frontend + 1 backend process, SQLite journal: every message is persisted before it is delivered), ")
           .AppendLine("**raw** (one Kestrel process, the same protocol, no actors, no persistence), **signalr** (one ASP.NET Core SignalR hub, rooms as groups).").AppendLine();
 
+        md.AppendLine("Where the time and the memory go, profiled: [profile.md](profile.md).").AppendLine();
         md.AppendLine("## Targets").AppendLine();
         foreach (var line in Targets(rows)) md.AppendLine($"- {line}");
         md.AppendLine();
@@ -96,7 +97,10 @@ public static class Report
 
         var (ours, raw, signalr) = (Knee("socketstarter"), Knee("raw"), Knee("signalr"));
         var signalrMeasured = Chats(rows).Any(r => (string?)r["system"] == "signalr");
-        yield return $"Knee (highest load kept up with at p99 ≤ {KneeP99Ms} ms) ≥ 75% of raw's{(signalrMeasured ? " and above SignalR's" : "")}: socketstarter {ours:F0}, raw {raw:F0}, ratio {Ratio(ours, raw)}"
+        // A knee needs a range of loads to be found in; the quick run measures two.
+        var kneeMeasured = Chats(rows).Count(r => (string?)r["system"] == "raw") >= 3;
+        if (kneeMeasured)
+            yield return $"Knee (highest load kept up with at p99 ≤ {KneeP99Ms} ms) ≥ 75% of raw's{(signalrMeasured ? " and above SignalR's" : "")}: socketstarter {ours:F0}, raw {raw:F0}, ratio {Ratio(ours, raw)}"
             + (signalrMeasured ? $", signalr {signalr:F0}" : "") + $": {Met(ours >= 0.75 * raw && (!signalrMeasured || ours > signalr))}";
         var (p99Ours, p99Raw) = (P99At200("socketstarter"), P99At200("raw"));
         yield return $"p99 at 200 × 5 after warm-up ≤ 2x raw's: socketstarter {p99Ours} ms, raw {p99Raw} ms, ratio {Ratio(p99Ours, p99Raw)}: {Met(p99Ours <= 2 * p99Raw)}";
@@ -107,7 +111,7 @@ public static class Report
         yield return $"Frontend RSS per idle connection ≤ 1.3x raw's: socketstarter {idleOurs} B, raw {idleRaw} B, ratio {Ratio(idleOurs, idleRaw)}: {Met(idleOurs <= 1.3 * idleRaw)}";
         var overload = Chats(rows).Where(r => (string?)r["system"] == "socketstarter").MaxBy(r => (double)r["offeredDeliveriesPerSecond"]!);
         if (overload is not null)
-            yield return $"Overload ({overload["clients"]} × {overload["ratePerClient"]}, offered {overload["offeredDeliveriesPerSecond"]}/s, {Ratio((double)overload["offeredDeliveriesPerSecond"]!, ours)} the knee): p99 {overload["p99Ms"]} ms ≤ 1 s, "
+            yield return $"Overload ({overload["clients"]} × {overload["ratePerClient"]}, offered {overload["offeredDeliveriesPerSecond"]}/s{(kneeMeasured ? $", {Ratio((double)overload["offeredDeliveriesPerSecond"]!, ours)} the knee" : "")}): p99 {overload["p99Ms"]} ms ≤ 1 s, "
                 + $"{overload["lost"]} lost, {overload["duplicates"]} duplicates, {overload["outOfOrder"]} out of order: "
                 + Met((double)overload["p99Ms"]! <= 1000 && (long)overload["lost"]! == 0 && (long)overload["duplicates"]! == 0 && (long)overload["outOfOrder"]! == 0);
         var perPost = Chats(rows).FirstOrDefault(r => (string?)r["system"] == "socketstarter" && (int)r["clients"]! == 200);
@@ -117,7 +121,8 @@ public static class Report
             yield return $"Backend per post at 200 × 5 ≤ 100 µs CPU and ≤ 8 KB allocated: {cpu} µs, {bytes} B: {Met(cpu <= 100 && bytes <= 8192)}";
         }
         var (stall2, stall1) = (Stall("graceful", 2), Stall("graceful", 1));
-        yield return $"Graceful restart stall ≤ 1 s with 2 backends: {stall2} ms: {Met(stall2 <= 1000)}; ≤ 5 s with 1 backend: {stall1} ms: {Met(stall1 <= 5000)}";
+        yield return $"Graceful restart stall ≤ 1 s with 2 backends: {stall2} ms: {Met(stall2 <= 1000)}"
+            + (stall1 is null ? "" : $"; ≤ 5 s with 1 backend: {stall1} ms: {Met(stall1 <= 5000)}");
         var lost = rows.Where(r => (string?)r["system"] == "socketstarter" && r["lost"] is not null).Sum(r => (long)r["lost"]!);
         yield return $"0 lost everywhere (socketstarter, all scenarios): {lost} lost: {Met(lost == 0)}";
     }
