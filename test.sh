@@ -24,7 +24,10 @@ command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]}"
   sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+    echo "Could not install the Debian package(s) ${missing[*]}: install them, then run ./test.sh again."
+    count 0 1; finish
+  fi
 fi
 if ! dotnet build SocketStarter.sln -c Release --nologo -v quiet; then
   count 0 1; finish
