@@ -35,10 +35,17 @@ fi
 mkdir -p data
 
 pids=()
+# A started command and every process below it (dotnet watch runs dotnet run, which runs the node).
+tree() { local pid; for pid in "$@"; do echo "$pid"; tree $(pgrep -P "$pid"); done; }
 stop() {
   trap - INT TERM EXIT
-  # SIGTERM: each node shuts down gracefully (a backend hands its shards off and leaves the cluster).
-  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
+  # SIGTERM to every process of every node, the node itself included, not only to what we started: dotnet watch
+  # does not pass it on. Each node shuts down gracefully (a backend hands its shards off and leaves the cluster);
+  # whatever still runs after 20 s is killed.
+  local all; all=$(tree "${pids[@]}")
+  kill -TERM $all 2>/dev/null
+  for _ in $(seq 1 40); do kill -0 $all 2>/dev/null || break; sleep 0.5; done
+  kill -KILL $all 2>/dev/null
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the tests need (NuGet and npm packages, Debian's chromium and mosquitto-clients), builds everything, runs every
 # test suite (.NET unit and end-to-end, Vitest, browser end-to-end), and ends with one line: "N passed, N failed".
+#   ./test.sh          everything
+#   ./test.sh --fast   the unit specs and Vitest only: no cluster is started, no Debian package is needed
+# CHROMIUM_PATH: the browser the browser tests drive (default /usr/bin/chromium, installed when missing).
 set -uo pipefail
 cd "$(dirname "$0")"
+fast=0
+case "${1:-}" in
+  --fast) fast=1 ;;
+  "") ;;
+  *) echo "unknown option: $1 (./test.sh or ./test.sh --fast)" >&2; exit 2 ;;
+esac
 
 mkdir -p .tmp
 results=$(cd "$(mktemp -d .tmp/test-results.XXXX)" && pwd)
@@ -19,8 +28,10 @@ finish() {
 # --- install and build
 # Debian packages the tests drive: chromium (browser tests) and mosquitto's clients (MQTT tests).
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+if [[ $fast == 0 ]]; then
+  [[ -n ${CHROMIUM_PATH:-} ]] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+fi
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]}"
   sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
@@ -32,12 +43,14 @@ fi
 if ! dotnet build SocketStarter.sln -c Release --nologo -v quiet; then
   count 0 1; finish
 fi
-if ! (cd client && npm ci --no-audit --no-fund && npm run build); then
+if ! (cd client && npm ci --no-audit --no-fund && { [[ $fast == 1 ]] || npm run build; }); then
   count 0 1; finish
 fi
 
 # --- .NET: TestKit specs and serializer round trips, then real processes over real sockets
-for project in tests/SocketStarter.Tests tests/SocketStarter.EndToEnd; do
+projects=(tests/SocketStarter.Tests)
+[[ $fast == 1 ]] || projects+=(tests/SocketStarter.EndToEnd)
+for project in "${projects[@]}"; do
   name=$(basename "$project")
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$results/$name.trx" --logger "console;verbosity=normal"
@@ -58,6 +71,7 @@ else
   echo "vitest: no results"; count 0 1
 fi
 
+[[ $fast == 1 ]] && finish
 (cd client && TMPDIR="$(cd .. && pwd)/.tmp" node --test --test-reporter=tap e2e/) | tee "$results/browser.tap"
 p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$results/browser.tap")
 f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$results/browser.tap")
