@@ -15,7 +15,7 @@ namespace SocketStarter.Backend.Rooms;
 /// (rare) wait until no post is queued or being written, so a batch never straddles one.
 /// Backpressure: a frontend confirms each batch once it is in its members' queues; while a frontend has
 /// <see cref="DeliveryWindow"/> batches unconfirmed, the room writes no new batch, so the posts wait unanswered,
-/// the clients' frames queue at their frontends and past a few the clients are answered <c>rate_limited</c>.
+/// and the clients' frames queue at their frontends (held, or past <c>MAX_QUEUED_WHILE_BUSY</c> refused <c>rate_limited</c>).
 /// </summary>
 public sealed class RoomActor : ReceivePersistentActor, IWithTimers
 {
@@ -211,7 +211,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         {
             AnswerJoin(join, replyTo);
             if (joined is MemberJoined)
-                Broadcast(0, ServerFrames.Presence(_roomId, joined: join.Name, left: null), exceptSessionId: join.SessionId);
+                BroadcastPresence(ServerFrames.Presence(_roomId, joined: join.Name, left: null), exceptSessionId: join.SessionId);
         });
     }
 
@@ -231,7 +231,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
             if (left is not null && member is not null)
             {
                 member.Frontend.Tell(new FrontendCommands.Unsubscribe(_roomId, leave.SessionId, leave.Expired ? null : ServerFrames.Left(_roomId)));
-                Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: leave.SessionId);
+                BroadcastPresence(ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: leave.SessionId);
             }
             replyTo.Tell(new RoomReplies.Done(_roomId, leave.OpId));
         });
@@ -256,17 +256,17 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         {
             if (renamed is not null)
             {
-                Broadcast(0, ServerFrames.Presence(_roomId, joined: null, left: previousName), exceptSessionId: rename.SessionId);
-                Broadcast(0, ServerFrames.Presence(_roomId, joined: rename.Name, left: null), exceptSessionId: rename.SessionId);
+                BroadcastPresence(ServerFrames.Presence(_roomId, joined: null, left: previousName), exceptSessionId: rename.SessionId);
+                BroadcastPresence(ServerFrames.Presence(_roomId, joined: rename.Name, left: null), exceptSessionId: rename.SessionId);
             }
             replyTo.Tell(new RoomReplies.Done(_roomId, rename.OpId));
         });
     }
 
-    /// <summary>One copy per frontend node that has members here; the frontend fans it out locally.</summary>
-    private void Broadcast(long seq, string frame, string? exceptSessionId)
+    /// <summary>A presence frame (no seq), one copy per frontend node with other members; chat messages go by <see cref="Deliver"/>.</summary>
+    private void BroadcastPresence(string frame, string exceptSessionId)
     {
-        var command = new FrontendCommands.RoomFrame(_roomId, seq, frame, exceptSessionId);
+        var command = new FrontendCommands.RoomFrame(_roomId, 0, frame, exceptSessionId);
         foreach (var frontend in _state.FrontendsExcept(exceptSessionId))
             frontend.Tell(command);
     }

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
@@ -46,7 +45,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
     private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
-    private readonly IClientChannel _channel;
     private readonly bool _resumable;
     private readonly IActorRef _sessions;
     private readonly IActorRef _fanout;
@@ -88,7 +86,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
     {
         _materializer = materializer;
-        _channel = channel;
         _resumable = resumable;
         _resumeToken = resumeToken;
         _sessions = sessions;

@@ -24,7 +24,11 @@ public sealed class SocketWriter : IThreadPoolWorkItem
 
     /// <summary>A frame, a close, or a frame-less marker that completes <see cref="Done"/> once what was queued before it is written.</summary>
     private readonly record struct Item(ReadOnlyMemory<byte> Frame, (WebSocketCloseStatus Status, string Reason)? Close = null,
-        TaskCompletionSource<bool>? Done = null, bool Applied = false);
+        TaskCompletionSource<bool>? Done = null, bool Applied = false)
+    {
+        /// <summary>Only frames count against the limit: a close or a marker is always taken.</summary>
+        public bool IsFrame => Close is null && Done is null;
+    }
 
     public SocketWriter(IClientChannel channel, int limit)
     {
@@ -36,22 +40,37 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     public Task<End> Finished => _finished.Task;
 
     /// <summary>Queues one encoded frame; false if the writer has ended (or ends now, because the queue is full).</summary>
-    public bool TryWrite(ReadOnlyMemory<byte> frame)
+    public bool TryWrite(ReadOnlyMemory<byte> frame) => Enqueue(new Item(frame));
+
+    /// <summary>Completes <paramref name="done"/> with <paramref name="applied"/> after every frame queued before it is written.</summary>
+    public void After(TaskCompletionSource<bool> done, bool applied)
     {
-        bool start = false, overflowed = false;
+        if (!Enqueue(new Item(default, Done: done, Applied: applied))) done.TrySetResult(applied);
+    }
+
+    /// <summary>Closes the socket after what is queued; frames queued later are dropped.</summary>
+    public void Close(WebSocketCloseStatus status, string reason) => Enqueue(new Item(default, Close: (status, reason)));
+
+    /// <summary>Queues the item and starts a drain if none runs; false if the writer has ended or a frame overflows it.</summary>
+    private bool Enqueue(Item item)
+    {
+        bool start, overflowed = false;
         lock (_queue)
         {
             if (_ended) return false;
-            if (_frames >= _limit)
+            if (item.IsFrame && _frames >= _limit)
             {
-                _ended = true;
-                overflowed = true;
+                _ended = overflowed = true;
+                start = false;
             }
             else
             {
-                _queue.Enqueue(new Item(frame));
-                _frames++;
-                start = StartDrain();
+                _queue.Enqueue(item);
+                if (item.IsFrame) _frames++;
+                // A queued close ends the writer at once: nothing queued after it would be written.
+                if (item.Close is not null) _ended = true;
+                start = !_draining;
+                _draining = true;
             }
         }
         if (overflowed)
@@ -60,44 +79,6 @@ public sealed class SocketWriter : IThreadPoolWorkItem
             return false;
         }
         if (start) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        return true;
-    }
-
-    /// <summary>Completes <paramref name="done"/> with <paramref name="applied"/> after every frame queued before it is written.</summary>
-    public void After(TaskCompletionSource<bool> done, bool applied) =>
-        Enqueue(new Item(default, Done: done, Applied: applied), orElse: () => done.TrySetResult(applied));
-
-    /// <summary>Closes the socket after what is queued; frames queued later are dropped.</summary>
-    public void Close(WebSocketCloseStatus status, string reason)
-    {
-        Enqueue(new Item(default, Close: (status, reason)), orElse: null);
-        lock (_queue) _ended = true;
-    }
-
-    private void Enqueue(Item item, Action? orElse)
-    {
-        bool start;
-        lock (_queue)
-        {
-            if (_ended)
-            {
-                start = false;
-            }
-            else
-            {
-                _queue.Enqueue(item);
-                start = StartDrain();
-                orElse = null;
-            }
-        }
-        orElse?.Invoke();
-        if (start) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-    }
-
-    private bool StartDrain()
-    {
-        if (_draining) return false;
-        _draining = true;
         return true;
     }
 
@@ -124,7 +105,7 @@ public sealed class SocketWriter : IThreadPoolWorkItem
                     _draining = false;
                     return;
                 }
-                if (item.Close is null && item.Done is null) _frames--;
+                if (item.IsFrame) _frames--;
             }
             try
             {
