@@ -9,6 +9,9 @@ public static class FrontendCommands
     /// <summary>The resume token was unknown or expired: the connection starts a fresh session instead.</summary>
     public sealed record ResumeRefused(string SessionId, string ConnectionId, long SeqNo) : IWithSessionId, IWireMessage;
 
+    /// <summary>Another connection resumed the session with its token: this one closes (one live connection per session).</summary>
+    public sealed record TakenOver(string SessionId, string ConnectionId) : IWithSessionId, IWireMessage;
+
     /// <summary>One client frame (JSON text) for one session.</summary>
     public sealed record ToSession(string SessionId, string Frame) : IWithSessionId, IWireMessage;
 

@@ -36,15 +36,24 @@ public abstract partial record ClientRequest
             if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
                 return new Rejected(ErrorCodes.BadFrame, "The frame needs a string field 'type'.", null);
 
-            var type = typeElement.GetString()!;
-            return type switch
+            try
             {
-                "register" => ParseRegister(root),
-                "join" => ParseJoin(root),
-                "leave" => ParseLeave(root),
-                "say" => ParseSay(root),
-                _ => new Rejected(ErrorCodes.UnknownType, $"Unknown frame type '{type}'.", type),
-            };
+                var type = typeElement.GetString()!;
+                return type switch
+                {
+                    "register" => ParseRegister(root),
+                    "join" => ParseJoin(root),
+                    "leave" => ParseLeave(root),
+                    "say" => ParseSay(root),
+                    _ => new Rejected(ErrorCodes.UnknownType, $"Unknown frame type '{type}'.", type),
+                };
+            }
+            catch (InvalidOperationException)
+            {
+                // A lone surrogate escape: valid JSON, but no text that could be stored or sent on. Frontends refuse
+                // it before it gets here; this keeps the session whole if one does not.
+                return new Rejected(ErrorCodes.BadFrame, "Every string in a frame must be valid Unicode text.", null);
+            }
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
         Command<StopEntity>(_ => HandOff.Stop(Context));
         Command<Attach>(attach => { if (!StashWhileWaiting()) HandleAttach(attach); });
-        Command<ClientFrame>(frame => { if (!StashWhileWaiting()) Once(frame, () => HandleFrame(frame)); });
+        Command<ClientFrame>(frame => { if (!StashWhileWaiting()) Once(frame, () => HandleFrameGuarded(frame)); });
         Command<Detach>(detach => { if (!StashWhileWaiting()) Once(detach, () => HandleDetach(detach)); });
         Command<Terminated>(terminated =>
         {
@@ -172,7 +172,8 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         if (!Started || attach.ResumeSecret is null || !ResumeToken.Verify(attach.ResumeSecret, _tokenHash!))
         {
             attach.Frontend.Tell(new FrontendCommands.ResumeRefused(_sessionId, attach.ConnectionId, attach.SeqNo));
-            Passivate();
+            // A wrong secret changes nothing for the session's owner: only an entity that holds no session stops.
+            if (!Started) Passivate();
             return;
         }
         AttachConnection(attach);
@@ -182,9 +183,14 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     {
         // A resumed session (same frontend or another) must be subscribed again to its rooms' deliveries.
         var rebind = _frontend is not null;
+        // One live connection per session: one still open (the same token resumed twice) is closed.
+        var takenOver = _detachedAt is null && _connectionId is { } open && open != attach.ConnectionId
+            ? new FrontendCommands.TakenOver(_sessionId, open) : null;
+        var openFrontend = _frontend;
         Persist(new SessionEvents.Attached(attach.ConnectionId, attach.Frontend), attached =>
         {
             Apply(attached);
+            if (takenOver is not null) openFrontend?.Tell(takenOver);
             Timers.Cancel(ExpiryTimer);
             if (rebind)
                 CallEach(_joinedRooms, _rooms, (room, opId) => new RoomCommands.Rebind(room, _sessionId, opId, attach.Frontend),
@@ -216,6 +222,27 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             ScheduleExpiry();
             then();
         });
+    }
+
+    /// <summary>No client frame can restart the session: a failure answers that frame and loses nothing else.</summary>
+    private void HandleFrameGuarded(ClientFrame frame)
+    {
+        try
+        {
+            HandleFrame(frame);
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Session {0}: a client frame failed; answered internal_error", _sessionId);
+            if (_pending is not null)
+            {
+                _pending = null;
+                Timers.Cancel(RetryTimer);
+                Stash.UnstashAll();
+            }
+            Reply(frame, ServerFrames.Error(ErrorCodes.InternalError, "The service could not handle this frame; it was not applied.", null));
+            Acknowledge(frame);
+        }
     }
 
     private void HandleFrame(ClientFrame frame)

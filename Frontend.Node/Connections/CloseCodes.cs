@@ -12,4 +12,6 @@ public static class CloseCodes
     public const WebSocketCloseStatus ResumeElsewhere = (WebSocketCloseStatus)1012;
     /// <summary>1013 (try again later): the client reads too slowly for its outbound queue.</summary>
     public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
+    /// <summary>4001: another connection resumed this session with its token (one live connection per session).</summary>
+    public const WebSocketCloseStatus TakenOver = (WebSocketCloseStatus)4001;
 }

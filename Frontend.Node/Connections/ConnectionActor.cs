@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -68,6 +67,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private DateTime? _outageSince;
     private IActorRef? _inboundWaiting;
     private bool _inboundDone;
+    /// <summary>Another connection resumed this session: this one only finishes what it had read.</summary>
+    private bool _takenOver;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -104,6 +105,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         });
         Receive<FrameTooBig>(_ => _writer.Close(CloseCodes.TooBig, "Frame over 64 KiB"));
         Receive<Resume>(_ => _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere"));
+        // Frames read before still go to the session, in order; what this socket sends from now on does not.
+        Receive<FrontendCommands.TakenOver>(_ =>
+        {
+            _takenOver = true;
+            _writer.Close(CloseCodes.TakenOver, "The session was resumed on another connection");
+        });
         Receive<InboundCompleted>(_ =>
         {
             // The client is gone: tell the session, after every frame read before, so its resume window starts.
@@ -145,7 +152,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         {
             _sessionId = sessionId;
             _steps.AddLast(new AttachStep(NewTokenHash: null, ResumeSecret: secret));
-            Register();
+            Register(resuming: true);
         }
         else
         {
@@ -174,14 +181,19 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         SendToClient(ServerFrames.Welcome(_sessionId, token, resumed: false));
     }
 
-    private void Register() => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _writer));
+    private void Register(bool resuming = false) => _fanout.Tell(new FanoutActor.Register(_sessionId, _connectionId, Self, _writer, resuming));
 
     private void HandleText(TextFrame frame)
     {
         SocketStarterMetrics.FramesIn.Add(1);
-        if (FrameType(frame.Text) is not { } type)
+        if (_takenOver)
         {
-            SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "A frame must be a JSON object with a string field 'type'.", null));
+            Settle(frame.Done, applied: false);
+            return;
+        }
+        if (ClientFrameCheck.Type(frame.Text, out var problem) is not { } type)
+        {
+            SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, problem, null));
             Settle(frame.Done, applied: false);
             return;
         }
@@ -201,24 +213,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void Settle(TaskCompletionSource<bool>? done, bool applied)
     {
         if (done is not null) _writer.After(done, applied);
-    }
-
-    /// <summary>The only parsing a frontend does: is it a JSON object, and what is its type.</summary>
-    private static string? FrameType(string text)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                   && document.RootElement.TryGetProperty("type", out var type)
-                   && type.ValueKind == JsonValueKind.String
-                ? type.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     private void Enqueue(Step step)

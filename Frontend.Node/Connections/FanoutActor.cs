@@ -11,8 +11,9 @@ namespace SocketStarter.Frontend.Connections;
 /// </summary>
 public sealed class FanoutActor : ReceiveActor
 {
-    /// <summary>A connection carries a session on this node; <paramref name="Writer"/> writes to its socket.</summary>
-    public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, SocketWriter Writer);
+    /// <summary>A connection carries a session on this node; <paramref name="Writer"/> writes to its socket. A
+    /// <paramref name="Resuming"/> connection gets the session's frames only once the session accepted its token.</summary>
+    public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, SocketWriter Writer, bool Resuming = false);
     public sealed record Unregister(string SessionId, string ConnectionId);
     /// <summary>From now on <paramref name="Listener"/> also gets every chat message of the rooms served here
     /// (the MQTT bridge, which publishes each once to all its subscribers).</summary>
@@ -24,6 +25,9 @@ public sealed class FanoutActor : ReceiveActor
     private sealed record Route(string ConnectionId, IActorRef Connection, SocketWriter Writer);
 
     private readonly Dictionary<string, Route> _bySession = new();
+    /// <summary>Resuming connections by connection id, until the session acknowledges their attach: a wrong token
+    /// must not take the session's frames away from the connection that owns it.</summary>
+    private readonly Dictionary<string, (string SessionId, Route Route)> _resuming = new();
     private readonly Dictionary<string, IActorRef> _byConnection = new();
     private readonly Dictionary<string, HashSet<string>> _roomMembers = new();
     private readonly Dictionary<string, HashSet<string>> _sessionRooms = new();
@@ -36,12 +40,17 @@ public sealed class FanoutActor : ReceiveActor
     {
         Receive<Register>(register =>
         {
-            _bySession[register.SessionId] = new Route(register.ConnectionId, register.Connection, register.Writer);
+            var route = new Route(register.ConnectionId, register.Connection, register.Writer);
+            if (register.Resuming)
+                _resuming[register.ConnectionId] = (register.SessionId, route);
+            else
+                _bySession[register.SessionId] = route;
             _byConnection[register.ConnectionId] = register.Connection;
         });
         Receive<Unregister>(unregister =>
         {
             _byConnection.Remove(unregister.ConnectionId);
+            _resuming.Remove(unregister.ConnectionId);
             if (_bySession.TryGetValue(unregister.SessionId, out var route) && route.ConnectionId == unregister.ConnectionId)
             {
                 _bySession.Remove(unregister.SessionId);
@@ -49,12 +58,19 @@ public sealed class FanoutActor : ReceiveActor
             }
         });
 
-        Receive<FrontendCommands.Acknowledged>(ack => ToConnection(ack.ConnectionId, ack));
+        Receive<FrontendCommands.Acknowledged>(ack =>
+        {
+            // The first acknowledgement of a resuming connection is its attach's: the token was right.
+            if (_resuming.Remove(ack.ConnectionId, out var resumed) && resumed.SessionId == ack.SessionId)
+                _bySession[ack.SessionId] = resumed.Route;
+            ToConnection(ack.ConnectionId, ack);
+        });
         Receive<FrontendCommands.ResumeRefused>(refused => ToConnection(refused.ConnectionId, refused));
+        Receive<FrontendCommands.TakenOver>(takenOver => ToConnection(takenOver.ConnectionId, takenOver));
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {
-            if (!_bySession.ContainsKey(subscribe.SessionId)) return;
+            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resuming.Values.Any(r => r.SessionId == subscribe.SessionId)) return;
             Members(subscribe.RoomId).Add(subscribe.SessionId);
             if (!_sessionRooms.TryGetValue(subscribe.SessionId, out var rooms)) _sessionRooms[subscribe.SessionId] = rooms = new();
             rooms.Add(subscribe.RoomId);

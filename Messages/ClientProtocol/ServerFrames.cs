@@ -118,4 +118,5 @@ public static class ErrorCodes
     public const string InvalidText = "invalid_text";
     public const string RateLimited = "rate_limited";
     public const string Unavailable = "unavailable";
+    public const string InternalError = "internal_error";
 }

@@ -31,6 +31,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         ["session.ended.v1"] = typeof(SessionEvents.Ended),
         ["frontend.ack.v1"] = typeof(FrontendCommands.Acknowledged),
         ["frontend.resume-refused.v1"] = typeof(FrontendCommands.ResumeRefused),
+        ["frontend.taken-over.v1"] = typeof(FrontendCommands.TakenOver),
         ["frontend.to-session.v1"] = typeof(FrontendCommands.ToSession),
         ["frontend.room-frame.v1"] = typeof(FrontendCommands.RoomFrame),
         ["frontend.room-messages.v1"] = typeof(FrontendCommands.RoomMessages),

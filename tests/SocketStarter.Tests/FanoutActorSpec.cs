@@ -35,6 +35,30 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public async Task A_resuming_connection_gets_the_session_frames_only_after_its_attach_is_acknowledged()
+    {
+        var fanout = Sys.ActorOf(FanoutActor.Props());
+        var (owner, resuming) = (new RecordingChannel(), new RecordingChannel());
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), owner.Writer));
+        fanout.Tell(new FanoutActor.Register("s1", "c2", CreateTestProbe(), resuming.Writer, Resuming: true));
+        fanout.Tell(new FrontendCommands.ToSession("s1", "before"));
+        Assert.Equal("before", await owner.Next());
+        await resuming.ExpectNothing();
+
+        // A refused token: the connection goes away and the owner keeps its frames.
+        fanout.Tell(new FanoutActor.Unregister("s1", "c2"));
+        fanout.Tell(new FrontendCommands.ToSession("s1", "still yours"));
+        Assert.Equal("still yours", await owner.Next());
+
+        // An accepted one: from its acknowledgement on, the new connection carries the session.
+        fanout.Tell(new FanoutActor.Register("s1", "c3", CreateTestProbe(), resuming.Writer, Resuming: true));
+        fanout.Tell(new FrontendCommands.Acknowledged("s1", "c3", 1));
+        fanout.Tell(new FrontendCommands.ToSession("s1", "after"));
+        Assert.Equal("after", await resuming.Next());
+        await owner.ExpectNothing();
+    }
+
+    [Fact]
     public async Task A_room_batch_is_written_to_each_member_in_order_then_confirmed_to_the_room()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());

@@ -190,11 +190,38 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Resume_with_a_wrong_secret_is_refused()
+    public void Resume_with_a_wrong_secret_is_refused_and_the_owner_carries_on()
     {
-        var session = Attached();
+        var session = Registered();
+        Watch(session);
         session.Tell(new Attach(_sessionId, "c2", 1, _frontend, null, "not-the-secret"));
         _frontend.ExpectMsg<FrontendCommands.ResumeRefused>(r => r.ConnectionId == "c2");
+
+        // Still the same live session for its own connection: not stopped, not taken over.
+        session.Tell(Frame(new { type = "register", name = "alice" }));
+        Assert.Equal("alice", ExpectClientFrame("registered").GetProperty("name").GetString());
+        ExpectAck(_seqNo);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_second_resume_with_the_right_secret_closes_the_connection_still_open()
+    {
+        var session = Attached();
+        ResumeToken.TryParse(_token.Token, out _, out var secret);
+        var newFrontend = CreateTestProbe();
+        session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret));
+        _frontend.ExpectMsg<FrontendCommands.TakenOver>(t => t.ConnectionId == "c1" && t.SessionId == _sessionId);
+        newFrontend.ExpectMsg<FrontendCommands.Acknowledged>(a => a.ConnectionId == "c2");
+    }
+
+    [Fact]
+    public void A_frame_with_a_lone_surrogate_is_answered_bad_frame_and_acknowledged()
+    {
+        var session = Registered();
+        session.Tell(new ClientFrame(_sessionId, "c1", ++_seqNo, _frontend, "{\"type\":\"say\",\"room\":\"lobby\",\"text\":\"\\ud800\"}"));
+        Assert.Equal("bad_frame", ExpectClientFrame("error").GetProperty("code").GetString());
+        ExpectAck(_seqNo);
     }
 
     [Fact]
