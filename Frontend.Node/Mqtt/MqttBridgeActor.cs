@@ -14,8 +14,14 @@ namespace SocketStarter.Frontend.Mqtt;
 /// </summary>
 public sealed class MqttBridgeActor : ReceiveActor
 {
-    /// <summary>Publishes from this id are the bridge's own and pass the publish interceptor.</summary>
-    public const string ClientId = "socketstarter-bridge";
+    /// <summary>The sender id of the bridge's publishes, for MQTTnet's logs; no client can connect with it.</summary>
+    private const string ClientId = "socketstarter-bridge";
+
+    /// <summary>Marks the bridge's own publishes by an object no client can name or send.</summary>
+    private static readonly object BridgeMarker = new();
+
+    /// <summary>Whether the publish being intercepted is the bridge's (only those are routed by MQTTnet).</summary>
+    public static bool IsFromBridge(System.Collections.IDictionary? sessionItems) => sessionItems?.Contains(BridgeMarker) == true;
 
     public static Props Props(MqttServer server) => Akka.Actor.Props.Create(() => new MqttBridgeActor(server));
 
@@ -31,7 +37,11 @@ public sealed class MqttBridgeActor : ReceiveActor
                 .Build();
             try
             {
-                await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = ClientId }, CancellationToken.None);
+                await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message)
+                {
+                    SenderClientId = ClientId,
+                    CustomSessionItems = new System.Collections.Hashtable { [BridgeMarker] = true },
+                }, CancellationToken.None);
             }
             catch (Exception ex)
             {

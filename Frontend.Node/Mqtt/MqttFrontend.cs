@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -25,6 +26,9 @@ public sealed class MqttFrontend(
     ILogger<MqttFrontend> log) : IHostedService
 {
     private const string LinkKey = "socketstarter.link";
+    /// <summary>Client ids starting so are the frontend's to assign: no client may choose one.</summary>
+    private const string ReservedClientIdPrefix = "socketstarter-";
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly ConcurrentDictionary<string, ClientLink> _clients = new();
     private MqttServer? _server;
 
@@ -33,9 +37,13 @@ public sealed class MqttFrontend(
         if (!settings.Enabled) return;
         var options = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(settings.Host))
             .WithDefaultEndpointPort(settings.Port)
             .Build();
+        // Exactly the configured address: MQTTnet would also listen on [::] unless told that family is off.
+        var host = IPAddress.Parse(settings.Host);
+        var ipv6 = host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        options.DefaultEndpointOptions.BoundInterNetworkAddress = ipv6 ? IPAddress.None : host;
+        options.DefaultEndpointOptions.BoundInterNetworkV6Address = ipv6 ? host : IPAddress.None;
         _server = new MqttServerFactory().CreateMqttServer(options);
         _server.ValidatingConnectionAsync += OnConnectAsync;
         _server.InterceptingSubscriptionAsync += OnSubscribeAsync;
@@ -57,6 +65,13 @@ public sealed class MqttFrontend(
     private async Task OnConnectAsync(ValidatingConnectionEventArgs e)
     {
         var name = string.IsNullOrEmpty(e.UserName) ? e.ClientId : e.UserName;
+        if (e.ClientId.StartsWith(ReservedClientIdPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // Ids the frontend assigns; a client naming one could take over another client's connection.
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            log.LogInformation("MQTT client refused: client id {ClientId} is reserved", e.ClientId);
+            return;
+        }
         if (string.IsNullOrEmpty(e.ClientId) && e.ProtocolVersion != MqttProtocolVersion.V500)
         {
             // MQTTnet assigns client ids in MQTT 5 only; refuse before registering a name for a client it would drop.
@@ -65,7 +80,7 @@ public sealed class MqttFrontend(
             return;
         }
         // An MQTT 5 client with no client id gets one assigned, which the later events carry.
-        var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier = $"socketstarter-{Guid.NewGuid():N}" : e.ClientId;
+        var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier = $"{ReservedClientIdPrefix}{Guid.NewGuid():N}" : e.ClientId;
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
@@ -104,10 +119,29 @@ public sealed class MqttFrontend(
 
     private async Task OnPublishAsync(InterceptingPublishEventArgs e)
     {
-        if (e.ClientId == MqttBridgeActor.ClientId) return;
-        // Only the backend decides who receives what: the library never routes a client's publish itself.
+        if (MqttBridgeActor.IsFromBridge(e.SessionItems)) return;
+        // Only the backend decides who receives what: the library never routes (nor retains) a client's publish.
         e.ProcessPublish = false;
         if (!_clients.TryGetValue(e.ClientId, out var link)) return;
+
+        // The same limits as a WebSocket frame, before anything goes to a backend.
+        var payload = e.ApplicationMessage.Payload;
+        if (payload.Length > FrontendSettings.MaxFrameBytes)
+        {
+            log.LogInformation("MQTT client {ClientId} closed: a publish of {Bytes} bytes is over the 64 KiB limit", e.ClientId, payload.Length);
+            e.CloseConnection = true;
+            return;
+        }
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(payload);
+        }
+        catch (DecoderFallbackException)
+        {
+            Refuse(e, link, MqttPubAckReasonCode.PayloadFormatInvalid);
+            return;
+        }
 
         if (MqttTopics.Room(e.ApplicationMessage.Topic) is not { } room)
         {
@@ -122,7 +156,7 @@ public sealed class MqttFrontend(
             if (joinErrors.Count > 0) { Refuse(e, link, MqttPubAckReasonCode.TopicNameInvalid); return; }
             link.JoinedRooms.Add(room);
         }
-        var (applied, errors) = await link.RunAsync(new { type = "say", room, text = e.ApplicationMessage.ConvertPayloadToString() });
+        var (applied, errors) = await link.RunAsync(new { type = "say", room, text });
         if (!applied)
             e.CloseConnection = true; // no backend within the hold limit: no PUBACK, the client publishes again later
         else if (errors.Count > 0)

@@ -1,4 +1,10 @@
 using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Protocol;
 
 namespace SocketStarter.EndToEnd;
 
@@ -91,5 +97,91 @@ public sealed class EdgeTests(ClusterFixture fixture) : IClassFixture<ClusterFix
         await using var resumed = await ChatClient.ConnectAsync(Uri, resume: client.ResumeToken);
         Assert.True(resumed.Welcome.GetProperty("resumed").GetBoolean());
         foreach (var node in fixture.Cluster.Nodes) Assert.DoesNotContain(secret, node.Output);
+    }
+
+    private async Task<IMqttClient> MqttAsync(string clientId, string name,
+        MqttClientConnectResultCode expected = MqttClientConnectResultCode.Success)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        var result = await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", fixture.Cluster.FrontendMqttPorts[0])
+            .WithClientId(clientId).WithCredentials(name).WithCleanSession().WithTimeout(TimeSpan.FromSeconds(30)).Build());
+        Assert.Equal(expected, result.ResultCode);
+        return client;
+    }
+
+    private static async Task<Channel<JsonElement>> SubscribedAsync(IMqttClient client, string room)
+    {
+        var received = Channel.CreateUnbounded<JsonElement>();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Writer.TryWrite(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()).RootElement.Clone());
+            return Task.CompletedTask;
+        };
+        await client.SubscribeAsync($"rooms/{room}", MqttQualityOfServiceLevel.AtLeastOnce);
+        return received;
+    }
+
+    [Fact]
+    public async Task No_mqtt_client_can_name_itself_the_bridge_nor_forge_or_retain_a_message()
+    {
+        var room = Unique("room");
+        using var impostor = await MqttAsync("socketstarter-bridge", Unique("forger"), MqttClientConnectResultCode.ClientIdentifierNotValid);
+
+        var forger = Unique("forger");
+        using var client = await MqttAsync(Unique("id"), forger);
+        var forged = """{"room":"ROOM","seq":1,"from":"admin","text":"forged"}""".Replace("ROOM", room);
+        await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"rooms/{room}").WithPayload(forged)
+            .WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        // A later subscriber gets nothing retained, and the room holds the text as the forger's own message.
+        using var later = await MqttAsync(Unique("id"), Unique("later"));
+        var received = await SubscribedAsync(later, room);
+        await using var web = await InRoomAsync(Unique("web"), room);
+        await web.SendAsync(new { type = "say", room, text = "after" });
+        using var timeout = new CancellationTokenSource(Wait);
+        var first = await received.Reader.ReadAsync(timeout.Token);
+        Assert.Equal("after", first.GetProperty("text").GetString());
+        await web.SendAsync(new { type = "join", room, since = 0 });
+        var history = (await web.ExpectAsync("joined", Wait)).GetProperty("history").EnumerateArray().ToList();
+        Assert.DoesNotContain(history, m => m.GetProperty("from").GetString() == "admin");
+        Assert.Contains(history, m => m.GetProperty("from").GetString() == forger && m.GetProperty("text").GetString() == forged);
+    }
+
+    [Fact]
+    public async Task An_oversized_mqtt_publish_closes_that_client_and_the_frontend_stays_small()
+    {
+        var room = Unique("room");
+        var frontend = fixture.Cluster.Nodes.First(node => node.Name.StartsWith("frontend"));
+        var before = frontend.ResidentBytes();
+        using var client = await MqttAsync(Unique("id"), Unique("big"));
+        var disconnected = new TaskCompletionSource();
+        client.DisconnectedAsync += _ => { disconnected.TrySetResult(); return Task.CompletedTask; };
+        try
+        {
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"rooms/{room}")
+                .WithPayload(new byte[64 * 1024 * 1024]).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+        catch (MqttCommunicationException)
+        {
+            // The frontend closed the connection instead of acknowledging.
+        }
+        await disconnected.Task.WaitAsync(Wait);
+
+        // Nothing reached the room, other clients chat on, and the frontend did not keep the payload around.
+        await using var web = await InRoomAsync(Unique("web"), room);
+        await web.SendAsync(new { type = "say", room, text = "fine" });
+        var message = await web.ExpectAsync("message", Wait);
+        Assert.Equal(1, message.GetProperty("seq").GetInt64());
+        var grown = frontend.ResidentBytes() - before;
+        Assert.True(grown < 256L * 1024 * 1024, $"the frontend grew by {grown / 1024 / 1024} MB after one refused 64 MB publish");
+    }
+
+    [Fact]
+    public async Task The_mqtt_listener_binds_only_the_configured_address()
+    {
+        var (_, sockets) = await TestCluster.RunAsync("ss", ["-Hltn", $"sport = :{fixture.Cluster.FrontendMqttPorts[0]}"]);
+        var local = sockets.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3]).ToList();
+        Assert.Equal([$"127.0.0.1:{fixture.Cluster.FrontendMqttPorts[0]}"], local);
     }
 }

@@ -203,6 +203,10 @@ public sealed class NodeProcess
         if (!_process.HasExited) Process.Start("kill", ["-TERM", Pid.ToString()])!.WaitForExit();
     }
 
+    /// <summary>The process's resident memory now (VmRSS), in bytes.</summary>
+    public long ResidentBytes() =>
+        long.Parse(File.ReadLines($"/proc/{Pid}/status").First(line => line.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
     /// <summary>SIGKILL: a crash.</summary>
     public void Kill()
     {
