@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using SocketStarter.Backend;
+using SocketStarter.Backend.Membership;
 using SocketStarter.Backend.Names;
 using SocketStarter.Backend.Rooms;
 using SocketStarter.Backend.Sessions;
@@ -35,7 +36,9 @@ while (true)
         .WithJournalTuning(journal)
         .AddNameShards()
         .AddRoomShards()
-        .AddSessionShards(sessions));
+        .AddSessionShards(sessions)
+        // A few seconds more than a frontend takes to restart: sooner, a backend would leave during an ordinary restart.
+        .AddFrontendWatchdog(TimeSpan.FromSeconds(builder.Configuration.GetValue("NO_FRONTEND_REJOIN_SECONDS", 5.0))));
 
     await using var host = builder.Build();
     host.MapManagement();
@@ -45,8 +48,12 @@ while (true)
     await host.WaitForShutdownAsync();
 
     var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-    if (reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason)) break;
-    Console.Error.WriteLine(reason is CoordinatedShutdown.ClusterDowningReason
-        ? "This node was downed by the cluster; starting over."
-        : "Could not join the cluster in time; starting over.");
+    if (reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason
+        or FrontendWatchdogActor.NoFrontendReason)) break;
+    Console.Error.WriteLine(reason switch
+    {
+        CoordinatedShutdown.ClusterDowningReason => "This node was downed by the cluster; starting over.",
+        FrontendWatchdogActor.NoFrontendReason => "No frontend left in this cluster; starting over to join the seeds.",
+        _ => "Could not join the cluster in time; starting over.",
+    });
 }

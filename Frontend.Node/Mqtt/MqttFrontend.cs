@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
@@ -7,6 +8,7 @@ using Akka.Hosting;
 using Akka.Streams;
 using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using SocketStarter.Frontend.Connections;
@@ -72,15 +74,14 @@ public sealed class MqttFrontend(
             log.LogInformation("MQTT client refused: client id {ClientId} is reserved", e.ClientId);
             return;
         }
-        if (string.IsNullOrEmpty(e.ClientId) && e.ProtocolVersion != MqttProtocolVersion.V500)
+        if (string.IsNullOrEmpty(e.ClientId) && e.CleanSession == false)
         {
-            // MQTTnet assigns client ids in MQTT 5 only; refuse before registering a name for a client it would drop.
+            // MQTT 3.1.1 (3.1.3-8): a client without an id has no session to come back to, so it must start clean.
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
-            log.LogInformation("MQTT 3.1.1 client {UserName} refused: it sent no client id", e.UserName);
+            log.LogInformation("MQTT client {UserName} refused: no client id and not a clean session", e.UserName);
             return;
         }
-        // An MQTT 5 client with no client id gets one assigned, which the later events carry.
-        var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier = $"{ReservedClientIdPrefix}{Guid.NewGuid():N}" : e.ClientId;
+        var clientId = string.IsNullOrEmpty(e.ClientId) ? AssignClientId(e) : e.ClientId;
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
@@ -103,6 +104,22 @@ public sealed class MqttFrontend(
         if (_clients.TryGetValue(clientId, out var previous)) previous.Close(); // a takeover of the same client id
         _clients[clientId] = link;
     }
+
+    /// <summary>
+    /// A client with no client id (mosquitto_pub's default) gets one, as MQTT 3.1.3-6 allows and Mosquitto does.
+    /// MQTTnet 5.2 assigns ids to MQTT 5 clients only and refuses a 3.1.1 client whose CONNECT still has none after
+    /// this event, so the id goes into that packet too (a field of the event args; the MQTT tests pin the behaviour).
+    /// </summary>
+    private static string AssignClientId(ValidatingConnectionEventArgs e)
+    {
+        var clientId = e.AssignedClientIdentifier = $"{ReservedClientIdPrefix}{Guid.NewGuid():N}";
+        if (e.ProtocolVersion != MqttProtocolVersion.V500 && ConnectPacket.GetValue(e) is MqttConnectPacket packet) packet.ClientId = clientId;
+        return clientId;
+    }
+
+    private static readonly FieldInfo ConnectPacket =
+        typeof(ValidatingConnectionEventArgs).GetField("_connectPacket", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException("This MQTTnet version keeps the CONNECT packet elsewhere: update AssignClientId");
 
     private async Task OnSubscribeAsync(InterceptingSubscriptionEventArgs e)
     {

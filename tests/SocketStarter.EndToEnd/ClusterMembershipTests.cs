@@ -21,6 +21,26 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task When_the_only_frontend_restarts_the_backend_joins_it_again_and_a_later_SIGTERM_stops_it_cleanly()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var (frontend, backend) = (cluster.Nodes[0], cluster.Nodes[1]);
+        frontend.Terminate();
+        Assert.True(await frontend.WaitForExitAsync(Wait));
+
+        // The restarted seed forms a new cluster; the backend must find it rather than stay alone in the old one.
+        var restartedAt = DateTime.UtcNow;
+        cluster.RestartFrontend(0, frontend);
+        await cluster.WaitUntilServingAsync();
+        output.WriteLine($"serving again {(DateTime.UtcNow - restartedAt).TotalSeconds:F1} s after the frontend started");
+        Assert.Contains("No frontend left in this cluster; starting over", backend.Output);
+
+        backend.Terminate();
+        Assert.True(await backend.WaitForExitAsync(Wait));
+        Assert.Equal(0, backend.ExitCode);
+    }
+
+    [Fact]
     public async Task A_crashed_backend_is_replaced_by_one_on_another_port_and_clients_stay_connected()
     {
         await using var cluster = await TestCluster.StartAsync(backends: 1);

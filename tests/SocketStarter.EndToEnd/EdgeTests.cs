@@ -178,6 +178,18 @@ public sealed class EdgeTests(ClusterFixture fixture) : IClassFixture<ClusterFix
     }
 
     [Fact]
+    public async Task Mosquitto_pub_without_a_client_id_is_assigned_one_and_its_message_posted()
+    {
+        var (room, poster) = (Unique("room"), Unique("poster"));
+        await using var web = await InRoomAsync(Unique("web"), room);
+        var (exitCode, output) = await TestCluster.RunAsync("mosquitto_pub",
+            ["-h", "127.0.0.1", "-p", fixture.Cluster.FrontendMqttPorts[0].ToString(), "-t", $"rooms/{room}", "-u", poster, "-q", "1", "-m", "no id"]);
+        Assert.True(exitCode == 0, output);
+        var message = await web.ExpectAsync("message", Wait, m => m.GetProperty("text").GetString() == "no id");
+        Assert.Equal(poster, message.GetProperty("from").GetString());
+    }
+
+    [Fact]
     public async Task The_mqtt_listener_binds_only_the_configured_address()
     {
         var (_, sockets) = await TestCluster.RunAsync("ss", ["-Hltn", $"sport = :{fixture.Cluster.FrontendMqttPorts[0]}"]);

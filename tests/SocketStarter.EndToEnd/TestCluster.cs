@@ -54,9 +54,20 @@ public sealed class TestCluster : IAsyncDisposable
         var mqttPort = FreePort();
         FrontendHttpPorts.Add(httpPort);
         FrontendMqttPorts.Add(mqttPort);
-        return StartNode($"frontend-{FrontendHttpPorts.Count - 1}", "Frontend.Node", "SocketStarter.Frontend.dll",
-            FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort(), new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}", ["MQTT_PORT"] = mqttPort.ToString() });
+        return StartFrontendOn(FrontendHttpPorts.Count - 1, FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort());
     }
+
+    /// <summary>Starts frontend <paramref name="index"/> again on its old ports once it has stopped, as a redeploy does.</summary>
+    public NodeProcess RestartFrontend(int index, NodeProcess stopped)
+    {
+        if (!stopped.HasExited) throw new InvalidOperationException($"{stopped.Name} is still running");
+        _nodes.Remove(stopped);
+        return StartFrontendOn(index, stopped.AkkaPort);
+    }
+
+    private NodeProcess StartFrontendOn(int index, int akkaPort) =>
+        StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort,
+            new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FrontendHttpPorts[index]}", ["MQTT_PORT"] = FrontendMqttPorts[index].ToString() });
 
     /// <summary>Starts a backend on the given Akka port, or a free one.</summary>
     public NodeProcess StartBackend(int? port = null)
@@ -185,6 +196,7 @@ public sealed class NodeProcess
     public string Address => $"akka.tcp://socketstarter@127.0.0.1:{AkkaPort}";
     public string ManagementEndpoint => $"127.0.0.1:{ManagementPort}";
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
 
     public string Output
     {
