@@ -26,7 +26,7 @@ while (true)
     // The backend's only HTTP listener is its management endpoint: commands, health and metrics.
     var management = ManagementSettings.FromConfiguration(builder.Configuration, defaultPort: 0);
     builder.WebHost.UseUrls(management.Url);
-    builder.Services.AddManagement(management);
+    builder.Services.AddManagement(management, builder.Configuration);
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
         .AddSocketStarterCluster(cluster)
         .AddHealthChecks()

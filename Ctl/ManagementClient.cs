@@ -5,7 +5,7 @@ using SocketStarter.Shared.Hosting.Management;
 namespace SocketStarter.Ctl;
 
 /// <summary>Sends one command line to a node's management endpoint and writes what it answers.</summary>
-public sealed class ManagementClient(string endpoint, HttpClient http)
+public sealed class ManagementClient(string endpoint, HttpClient http, string? token)
 {
     public string Endpoint { get; } = endpoint;
 
@@ -26,6 +26,7 @@ public sealed class ManagementClient(string endpoint, HttpClient http)
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{Endpoint}/cmd") { Content = new StringContent(line, Encoding.UTF8, "text/plain") };
+            if (token is not null) request.Headers.Authorization = new("Bearer", token);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
             while (await reader.ReadLineAsync(cancellation) is { } text) await output.WriteLineAsync(text);

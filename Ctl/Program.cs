@@ -17,7 +17,7 @@ else if (words.Count > 0 && words[0].Contains(':'))
 }
 
 using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-var client = new ManagementClient(endpoint, http);
+var client = new ManagementClient(endpoint, http, ManagementToken.ForClient());
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

@@ -23,7 +23,7 @@ builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configu
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
 builder.Services.AddSingleton<FrontendDrain>();
 builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
-builder.Services.AddManagement(management);
+builder.Services.AddManagement(management, builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
 builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .AddSocketStarterCluster(cluster)

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using SocketStarter.Shared.Hosting;
+using SocketStarter.Shared.Hosting.Management;
 
 namespace SocketStarter.Frontend.Connections;
 
@@ -19,8 +20,14 @@ public static class WebSocketEndpoint
     public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-            FrontendSettings settings, Operations.FrontendDrain drain) =>
+            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management) =>
         {
+            if (context.Connection.LocalPort == management.Port)
+            {
+                // Clients connect on the public port only; the management port is for operators.
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
             if (drain.Draining)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

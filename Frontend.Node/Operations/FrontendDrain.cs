@@ -8,6 +8,7 @@ namespace SocketStarter.Frontend.Operations;
 /// <summary>
 /// <c>frontend drain</c>: this frontend takes no new connections (and reports not ready) and closes its
 /// connections with 1012 (service restart), so clients resume their sessions on another frontend.
+/// <c>frontend undrain</c> takes connections again (a drain started by mistake, or a deploy called off).
 /// </summary>
 public sealed class FrontendDrain(ActorRegistry registry) : IApplicationCommand
 {
@@ -15,10 +16,16 @@ public sealed class FrontendDrain(ActorRegistry registry) : IApplicationCommand
 
     public bool Draining => _draining;
 
-    public bool CanRun(ManagementCommand command) => command is ManagementCommand.FrontendDrain;
+    public bool CanRun(ManagementCommand command) => command is ManagementCommand.FrontendDrain or ManagementCommand.FrontendUndrain;
 
     public async Task<string> RunAsync(ManagementCommand command, CancellationToken cancellation)
     {
+        if (command is ManagementCommand.FrontendUndrain)
+        {
+            var was = _draining;
+            _draining = false;
+            return was ? "Accepting connections here again." : "This frontend was not draining; nothing changed.";
+        }
         _draining = true;
         var closed = await registry.Get<FanoutHostingExtensions.Fanout>()
             .Ask<FanoutActor.Drained>(FanoutActor.Drain.Instance, TimeSpan.FromSeconds(5), cancellation);

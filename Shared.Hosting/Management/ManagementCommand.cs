@@ -22,6 +22,7 @@ public abstract record ManagementCommand
     public sealed record SessionsCount : ManagementCommand;
     public sealed record RoomsList : ManagementCommand;
     public sealed record FrontendDrain : ManagementCommand;
+    public sealed record FrontendUndrain : ManagementCommand;
 
     public const int DefaultHierarchyDepth = 3;
 
@@ -44,6 +45,7 @@ public abstract record ManagementCommand
         ("sessions count", "live client sessions in the cluster"),
         ("rooms list", "active rooms with their member counts"),
         ("frontend drain", "stop accepting connections here; ask this frontend's clients to resume elsewhere"),
+        ("frontend undrain", "accept connections here again"),
         ("help", "this list"),
     ];
 
@@ -72,6 +74,7 @@ public abstract record ManagementCommand
             ("sessions", "count") => new SessionsCount(),
             ("rooms", "list") => new RoomsList(),
             ("frontend", "drain") => new FrontendDrain(),
+            ("frontend", "undrain") => new FrontendUndrain(),
             ("help", _) => new Help(),
             _ => throw new CommandException($"Unknown command '{string.Join(' ', words.Take(2))}'; try 'help'."),
         };

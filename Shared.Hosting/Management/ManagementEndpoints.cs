@@ -40,9 +40,10 @@ public static class ManagementEndpoints
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
-    public static IServiceCollection AddManagement(this IServiceCollection services, ManagementSettings settings)
+    public static IServiceCollection AddManagement(this IServiceCollection services, ManagementSettings settings, IConfiguration configuration)
     {
         services.AddSingleton(settings);
+        services.AddSingleton(new ManagementAccess(settings, ManagementToken.ForNode(configuration)));
         services.AddSingleton<ManagementExecutor>();
         services.AddHealthChecks();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -54,14 +55,14 @@ public static class ManagementEndpoints
     }
 
     /// <summary>
-    /// <c>POST /cmd</c> (management commands, on the management port only), <c>/healthz/live</c>,
+    /// <c>POST /cmd</c> (management commands: see <see cref="ManagementAccess"/> for who may send them), <c>/healthz/live</c>,
     /// <c>/healthz/ready</c> and <c>/metrics</c> (Prometheus text).
     /// </summary>
     public static IEndpointRouteBuilder MapManagement(this IEndpointRouteBuilder endpoints)
     {
-        var settings = endpoints.ServiceProvider.GetRequiredService<ManagementSettings>();
+        var access = endpoints.ServiceProvider.GetRequiredService<ManagementAccess>();
         endpoints.MapPost("/cmd", RunCommand).AddEndpointFilter(async (context, next) =>
-            context.HttpContext.Connection.LocalPort == settings.Port ? await next(context) : Results.NotFound());
+            access.Refusal(context.HttpContext) ?? await next(context));
         endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
         endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");

@@ -95,6 +95,12 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         Assert.True(resumed.Welcome.GetProperty("resumed").GetBoolean());
         await Ssctl(cluster.Nodes[0], "frontend drain");
         await Ssctl(cluster.Nodes[2], "frontend drain", expectedExit: 1);
+
+        // A drain can be called off: the frontend takes connections again and reports ready.
+        Assert.Contains("Accepting connections here again", await Ssctl(cluster.Nodes[0], "frontend undrain"));
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{cluster.FrontendHttpPorts[0]}/healthz/ready")).StatusCode);
+        await using var back = await ChatClient.ConnectAsync(cluster.WebSocketUris[0]);
+        Assert.False(back.Welcome.GetProperty("resumed").GetBoolean());
     }
 
     [Fact]

@@ -190,6 +190,51 @@ public sealed class EdgeTests(ClusterFixture fixture) : IClassFixture<ClusterFix
     }
 
     [Fact]
+    public async Task Management_commands_need_the_token_and_are_not_taken_from_web_pages_or_other_host_names()
+    {
+        var node = fixture.Cluster.Nodes[0];
+        var token = (await File.ReadAllTextAsync(node.ManagementTokenFile)).Trim();
+        using var http = new HttpClient();
+        async Task<System.Net.HttpStatusCode> Post(Action<HttpRequestMessage> shape)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{node.ManagementEndpoint}/cmd") { Content = new StringContent("frontend drain") };
+            shape(request);
+            return (await http.SendAsync(request)).StatusCode;
+        }
+
+        // What a web page can send (no-cors fetch, a form), with or without a guessed token: refused, nothing drained.
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await Post(_ => { }));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await Post(r => r.Headers.Authorization = new("Bearer", new string('0', 64))));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await Post(r =>
+        {
+            r.Headers.Authorization = new("Bearer", token);
+            r.Headers.Add("Origin", "null");
+        }));
+        // DNS rebinding: the page's own host name pointed at 127.0.0.1.
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await Post(r =>
+        {
+            r.Headers.Authorization = new("Bearer", token);
+            r.Headers.Host = $"attacker.example:{node.ManagementPort}";
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"http://{node.ManagementEndpoint}/healthz/ready")).StatusCode);
+        await using var stillServed = await ChatClient.ConnectAsync(Uri);
+
+        // The token file is the operator's alone, and with it the command runs.
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(node.ManagementTokenFile));
+        var (exitCode, text) = await TestCluster.SsctlAsync(node, "cluster status");
+        Assert.True(exitCode == 0, text);
+    }
+
+    [Fact]
+    public async Task WebSockets_are_served_on_the_public_port_only()
+    {
+        var node = fixture.Cluster.Nodes[0];
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => ChatClient.ConnectAsync(new Uri($"ws://{node.ManagementEndpoint}/ws")));
+        Assert.Contains("404", error.Message);
+    }
+
+    [Fact]
     public async Task The_mqtt_listener_binds_only_the_configured_address()
     {
         var (_, sockets) = await TestCluster.RunAsync("ss", ["-Hltn", $"sport = :{fixture.Cluster.FrontendMqttPorts[0]}"]);

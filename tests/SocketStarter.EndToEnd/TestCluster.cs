@@ -94,7 +94,12 @@ public sealed class TestCluster : IAsyncDisposable
         info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
         info.Environment["CLIENT_DIR"] = Path.Combine(RepoRoot, "client", "dist");
         foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
-        var node = new NodeProcess(name, Process.Start(info)!) { AkkaPort = akkaPort, ManagementPort = managementPort };
+        var node = new NodeProcess(name, Process.Start(info)!)
+        {
+            AkkaPort = akkaPort, ManagementPort = managementPort,
+            // Where a node creates its management token by default: data/ under its working folder.
+            ManagementTokenFile = Path.Combine(DataFolder, "data", "management.token"),
+        };
         _nodes.Add(node);
         return node;
     }
@@ -144,13 +149,16 @@ public sealed class TestCluster : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> SsctlAsync(NodeProcess node, string command)
     {
         var path = Path.Combine(RepoRoot, "Ctl", "bin", Configuration, "net10.0", "ssctl.dll");
-        return await RunAsync("dotnet", [path, node.ManagementEndpoint, .. command.Split(' ')]);
+        return await RunAsync("dotnet", [path, node.ManagementEndpoint, .. command.Split(' ')],
+            new() { ["MANAGEMENT_TOKEN_FILE"] = node.ManagementTokenFile });
     }
 
     /// <summary>Runs a command to its end: its exit code, and what it wrote to stdout then stderr.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> arguments)
+    public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> arguments,
+        Dictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment ?? new()) info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -193,6 +201,7 @@ public sealed class NodeProcess
     public int Pid { get; }
     public int AkkaPort { get; init; }
     public int ManagementPort { get; init; }
+    public string ManagementTokenFile { get; init; } = "";
     public string Address => $"akka.tcp://socketstarter@127.0.0.1:{AkkaPort}";
     public string ManagementEndpoint => $"127.0.0.1:{ManagementPort}";
     public bool HasExited => _process.HasExited;

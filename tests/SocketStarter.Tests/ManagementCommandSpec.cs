@@ -20,6 +20,7 @@ public sealed class ManagementCommandSpec
     [InlineData("sessions count", typeof(SessionsCount))]
     [InlineData("rooms list", typeof(RoomsList))]
     [InlineData("frontend drain", typeof(FrontendDrain))]
+    [InlineData("frontend undrain", typeof(FrontendUndrain))]
     [InlineData("help", typeof(Help))]
     public void Parses_pbm_style_verbs(string line, Type expected) => Assert.IsType(expected, Parse(line));
 
@@ -87,11 +88,11 @@ public sealed class ManagementCommandSpec
     {
         using var http = new HttpClient();
         var output = new StringWriter();
-        Assert.Equal(1, await new ManagementClient("127.0.0.1:1", http).RunAsync("clutser show", output, CancellationToken.None));
+        Assert.Equal(1, await new ManagementClient("127.0.0.1:1", http, token: null).RunAsync("clutser show", output, CancellationToken.None));
         Assert.Contains("Unknown command", output.ToString());
 
         output = new StringWriter();
-        Assert.Equal(2, await new ManagementClient($"127.0.0.1:{FreePort()}", http).RunAsync("cluster show", output, CancellationToken.None));
+        Assert.Equal(2, await new ManagementClient($"127.0.0.1:{FreePort()}", http, token: null).RunAsync("cluster show", output, CancellationToken.None));
         Assert.StartsWith("Cannot reach 127.0.0.1:", output.ToString());
     }
 
