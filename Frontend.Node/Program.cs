@@ -20,6 +20,7 @@ builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmpty
 
 var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort);
 builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton(OriginPolicy.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
 builder.Services.AddSingleton<FrontendDrain>();
 builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());

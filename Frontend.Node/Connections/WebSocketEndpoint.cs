@@ -20,12 +20,19 @@ public static class WebSocketEndpoint
     public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management) =>
+            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins) =>
         {
             if (context.Connection.LocalPort == management.Port)
             {
                 // Clients connect on the public port only; the management port is for operators.
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            if (!origins.Allows(context.Request))
+            {
+                // A page on another site would act with the visitor's network position (and cookies, if any).
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync("This origin may not open a WebSocket here (ALLOWED_ORIGINS).");
                 return;
             }
             if (drain.Draining)

@@ -23,9 +23,11 @@ public sealed class ChatClient : IAsyncDisposable
         _reader = Task.Run(ReadLoop);
     }
 
-    public static async Task<ChatClient> ConnectAsync(Uri uri, string? resume = null)
+    /// <param name="origin">The <c>Origin</c> header a browser page would send; none by default, as a non-browser client.</param>
+    public static async Task<ChatClient> ConnectAsync(Uri uri, string? resume = null, string? origin = null)
     {
         var socket = new ClientWebSocket();
+        if (origin is not null) socket.Options.SetRequestHeader("Origin", origin);
         var target = resume is null ? uri : new Uri($"{uri}?resume={Uri.EscapeDataString(resume)}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(target, timeout.Token);

@@ -226,6 +226,24 @@ public sealed class EdgeTests(ClusterFixture fixture) : IClassFixture<ClusterFix
         Assert.True(exitCode == 0, text);
     }
 
+    [Theory]
+    [InlineData("https://attacker.example")]
+    [InlineData("null")]
+    [InlineData("http://127.0.0.1.attacker.example:8080")]
+    public async Task A_page_of_another_site_cannot_open_a_websocket(string origin)
+    {
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => ChatClient.ConnectAsync(Uri, origin: origin));
+        Assert.Contains("403", error.Message);
+    }
+
+    [Fact]
+    public async Task The_frontends_own_pages_and_local_development_pages_can()
+    {
+        await using var own = await ChatClient.ConnectAsync(Uri, origin: $"http://{Uri.Authority}");
+        await using var vite = await ChatClient.ConnectAsync(Uri, origin: "http://localhost:5173");
+        Assert.NotEqual(own.SessionId, vite.SessionId);
+    }
+
     [Fact]
     public async Task WebSockets_are_served_on_the_public_port_only()
     {
