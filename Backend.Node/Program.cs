@@ -21,7 +21,8 @@ while (true)
     var journal = JournalSettings.FromConfiguration(builder.Configuration).Prepare();
     var sessions = new SessionSettings(
         ResumeWindow: TimeSpan.FromSeconds(builder.Configuration.GetValue("RESUME_WINDOW_SECONDS", 60)),
-        RetryInterval: TimeSpan.FromMilliseconds(500));
+        RetryInterval: TimeSpan.FromMilliseconds(500),
+        MaxRooms: builder.Configuration.GetValue("MAX_ROOMS_PER_SESSION", 100));
 
     // The backend's only HTTP listener is its management endpoint: commands, health and metrics.
     var management = ManagementSettings.FromConfiguration(builder.Configuration, defaultPort: 0);

@@ -8,7 +8,10 @@ public sealed record FrontendSettings(
     int InboundBuffer,
     int OutboundLimit,
     TimeSpan FirstRetry,
-    TimeSpan MaxRetry)
+    TimeSpan MaxRetry,
+    double FramesPerSecond,
+    int FrameBurst,
+    int MaxConnectionsPerAddress)
 {
     public const int MaxFrameBytes = 64 * 1024;
 
@@ -19,5 +22,10 @@ public sealed record FrontendSettings(
         InboundBuffer: 16,
         OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 1024),
         FirstRetry: TimeSpan.FromMilliseconds(300),
-        MaxRetry: TimeSpan.FromSeconds(2));
+        MaxRetry: TimeSpan.FromSeconds(2),
+        // A person types far below 20 frames/s; a pasted block of 100 lines still passes at once.
+        FramesPerSecond: configuration.GetValue("FRAMES_PER_SECOND", 20.0),
+        FrameBurst: configuration.GetValue("FRAME_BURST", 100),
+        // A household or office behind one NAT address; a load balancer in front must pass the client's address on.
+        MaxConnectionsPerAddress: configuration.GetValue("MAX_CONNECTIONS_PER_ADDRESS", 200));
 }

@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Streams;
 using SocketStarter.Frontend;
+using SocketStarter.Frontend.Authentication;
 using SocketStarter.Frontend.Connections;
 using SocketStarter.Frontend.Mqtt;
 using SocketStarter.Frontend.Operations;
@@ -21,6 +22,8 @@ builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmpty
 var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort);
 builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton(OriginPolicy.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton<AddressLimit>();
+builder.Services.AddSingleton(await ClientAuthentication.FromConfigurationAsync(builder.Configuration));
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
 builder.Services.AddSingleton<FrontendDrain>();
 builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());

@@ -1,3 +1,4 @@
+using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -215,12 +216,30 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>
+    /// The <c>joined</c> frame holds the catch-up up to <see cref="JoinedHistoryBytes"/> of text; the rest follows at
+    /// once as <c>message</c> frames to that session, before any newer message (this actor sends them in order).
+    /// A thousand long messages in one frame would pass remoting's 16 MiB limit and be dropped.
+    /// </summary>
     private void AnswerJoin(RoomCommands.Join join, IActorRef replyTo)
     {
-        var frame = ServerFrames.Joined(_roomId, _state.MemberNames, _state.HistoryFor(join.Since));
+        var history = _state.HistoryFor(join.Since).ToList();
+        var fits = 0;
+        for (var bytes = 0; fits < history.Count; fits++)
+        {
+            bytes += Encoding.UTF8.GetByteCount(history[fits].Text) + MessageOverheadBytes;
+            if (bytes > JoinedHistoryBytes) break;
+        }
+        var frame = ServerFrames.Joined(_roomId, _state.MemberNames, history.Take(fits), more: fits < history.Count);
         join.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, join.SessionId, frame));
+        foreach (var message in history.Skip(fits))
+            join.Frontend.Tell(new FrontendCommands.ToSession(join.SessionId, ServerFrames.Message(_roomId, message)));
         replyTo.Tell(new RoomReplies.Done(_roomId, join.OpId));
     }
+
+    private const int JoinedHistoryBytes = 256 * 1024;
+    /// <summary>A message frame's fields besides its text: room, seq, name, id and timestamp.</summary>
+    private const int MessageOverheadBytes = 256;
 
     private void HandleLeave(RoomCommands.Leave leave)
     {

@@ -8,7 +8,9 @@ using static SocketStarter.Messages.SessionCommands;
 
 namespace SocketStarter.Backend.Sessions;
 
-public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval);
+/// <param name="MaxRooms">Rooms one session may be in at once: each costs a membership in a room entity and a
+/// presence frame to every other member, so one client must not hold thousands.</param>
+public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval, int MaxRooms = 100);
 
 /// <summary>
 /// One client session: its name, its rooms, and which connection carries it. It applies the client's frames
@@ -258,6 +260,9 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 break;
             case ClientRequest.Join join when _name is null:
                 RejectAndAcknowledge(frame, ErrorCodes.NotRegistered, "Register a name before joining a room.", "join");
+                break;
+            case ClientRequest.Join join when !_joinedRooms.Contains(join.Room) && _joinedRooms.Count >= _settings.MaxRooms:
+                RejectAndAcknowledge(frame, ErrorCodes.TooManyRooms, $"A session is in at most {_settings.MaxRooms} rooms; leave one first.", "join");
                 break;
             case ClientRequest.Join join:
                 Call(_rooms, opId => new RoomCommands.Join(join.Room, _sessionId, opId, _name, frame.Frontend, join.Since), _ =>

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using SocketStarter.Frontend.Authentication;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Shared.Hosting.Management;
@@ -67,15 +69,19 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private DateTime? _outageSince;
     private IActorRef? _inboundWaiting;
     private bool _inboundDone;
-    /// <summary>Another connection resumed this session: this one only finishes what it had read.</summary>
-    private bool _takenOver;
+    /// <summary>Closed by the server (the session resumed elsewhere, or the client flooded): what it had read is
+    /// finished, what it sends from now on is dropped.</summary>
+    private bool _refusingFrames;
+    private readonly FrameRateLimit _rateLimit;
+    private readonly ClientAuthentication _authentication;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
     public static Props Props(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed));
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed,
+            authentication ?? ClientAuthentication.Off));
 
     private readonly string? _resumeToken;
     /// <summary>When this connection's last envelope was acknowledged: recent means its backend is up and answering.</summary>
@@ -84,8 +90,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
 
     public ConnectionActor(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed)
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication authentication)
     {
+        _authentication = authentication;
         _materializer = materializer;
         _resumable = resumable;
         _resumeToken = resumeToken;
@@ -94,6 +101,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _channelClosed = channelClosed;
         _writer = new SocketWriter(channel, settings.OutboundLimit);
+        _rateLimit = new FrameRateLimit(settings.FramesPerSecond, settings.FrameBurst);
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
         Receive<GetInbound>(_ => Sender.Tell(_inbound));
@@ -108,7 +116,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         // Frames read before still go to the session, in order; what this socket sends from now on does not.
         Receive<FrontendCommands.TakenOver>(_ =>
         {
-            _takenOver = true;
+            _refusingFrames = true;
             _writer.Close(CloseCodes.TakenOver, "The session was resumed on another connection");
         });
         Receive<InboundCompleted>(_ =>
@@ -186,10 +194,24 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void HandleText(TextFrame frame)
     {
         SocketStarterMetrics.FramesIn.Add(1);
-        if (_takenOver)
+        if (_refusingFrames)
         {
             Settle(frame.Done, applied: false);
             return;
+        }
+        switch (_rateLimit.Take(TimeSpan.FromMilliseconds(Environment.TickCount64)))
+        {
+            case FrameRateLimit.Verdict.Refuse:
+                SendToClient(ServerFrames.Error(ErrorCodes.RateLimited,
+                    $"Over {_settings.FramesPerSecond} frames per second; this frame was not delivered. Send it again later.", null));
+                Settle(frame.Done, applied: false);
+                return;
+            case FrameRateLimit.Verdict.Close:
+                _log.Info("Closed a client of session {0} with 1008: it kept sending over the rate limit", _sessionId);
+                _refusingFrames = true;
+                _writer.Close(CloseCodes.PolicyViolation, "Too many frames over the rate limit");
+                Settle(frame.Done, applied: false);
+                return;
         }
         if (ClientFrameCheck.Type(frame.Text, out var problem) is not { } type)
         {
@@ -206,8 +228,31 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
+        var payload = frame.Text;
+        if (type == "register" && _authentication.Enabled && !Authenticate(ref payload))
+        {
+            Settle(frame.Done, applied: false);
+            return;
+        }
         SocketStarterMetrics.FramesHeld.Add(1);
-        Enqueue(new FrameStep(frame.Text, type, frame.Done));
+        Enqueue(new FrameStep(payload, type, frame.Done));
+    }
+
+    /// <summary>A name only with a token for it; the token itself goes no further than this node.</summary>
+    private bool Authenticate(ref string payload)
+    {
+        using var document = JsonDocument.Parse(payload);
+        var root = document.RootElement;
+        var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
+        var token = root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (name is null) return true; // the session answers bad_frame for the missing name
+        if (_authentication.Refusal(name, token) is { } refusal)
+        {
+            SendToClient(ServerFrames.Error(ErrorCodes.Unauthorized, refusal, "register"));
+            return false;
+        }
+        payload = JsonSerializer.Serialize(new { type = "register", name });
+        return true;
     }
 
     private void Settle(TaskCompletionSource<bool>? done, bool applied)

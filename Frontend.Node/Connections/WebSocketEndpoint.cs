@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using SocketStarter.Frontend.Authentication;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -20,7 +21,8 @@ public static class WebSocketEndpoint
     public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins) =>
+            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
+            AddressLimit addresses, ClientAuthentication authentication) =>
         {
             if (context.Connection.LocalPort == management.Port)
             {
@@ -48,20 +50,40 @@ public static class WebSocketEndpoint
                 return;
             }
 
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var connection = system.ActorOf(ConnectionActor.Props(
-                new WebSocketChannel(socket), resumable: true, context.Request.Query["resume"].FirstOrDefault(),
-                registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
-                settings, materializer, socketClosed));
-
-            var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
-
-            await ReadFrames(socket, inbound, connection, context.RequestAborted);
-            inbound.Complete();
-            await socketClosed.Task;
+            var address = context.Connection.RemoteIpAddress;
+            if (!addresses.TryTake(address))
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                await context.Response.WriteAsync($"Too many connections from your address (at most {settings.MaxConnectionsPerAddress}).");
+                return;
+            }
+            try
+            {
+                await Serve(context, system, registry, materializer, settings, authentication);
+            }
+            finally
+            {
+                addresses.Release(address);
+            }
         });
         return endpoints;
+    }
+
+    private static async Task Serve(HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+        FrontendSettings settings, ClientAuthentication authentication)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connection = system.ActorOf(ConnectionActor.Props(
+            new WebSocketChannel(socket), resumable: true, context.Request.Query["resume"].FirstOrDefault(),
+            registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
+            settings, materializer, socketClosed, authentication));
+
+        var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
+
+        await ReadFrames(socket, inbound, connection, context.RequestAborted);
+        inbound.Complete();
+        await socketClosed.Task;
     }
 
     /// <summary>Most frames are small: each connection reads into 4 KiB and borrows a bigger buffer only for a big frame.</summary>

@@ -11,6 +11,7 @@ using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using SocketStarter.Frontend.Authentication;
 using SocketStarter.Frontend.Connections;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Shared.Hosting;
@@ -25,7 +26,7 @@ namespace SocketStarter.Frontend.Mqtt;
 /// </summary>
 public sealed class MqttFrontend(
     MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-    ILogger<MqttFrontend> log) : IHostedService
+    AddressLimit addresses, ClientAuthentication authentication, ILogger<MqttFrontend> log) : IHostedService
 {
     private const string LinkKey = "socketstarter.link";
     /// <summary>Client ids starting so are the frontend's to assign: no client may choose one.</summary>
@@ -81,15 +82,24 @@ public sealed class MqttFrontend(
             log.LogInformation("MQTT client {UserName} refused: no client id and not a clean session", e.UserName);
             return;
         }
+        var address = (e.RemoteEndPoint as IPEndPoint)?.Address;
+        if (!addresses.TryTake(address))
+        {
+            e.ReasonCode = e.ProtocolVersion == MqttProtocolVersion.V500 ? MqttConnectReasonCode.QuotaExceeded : MqttConnectReasonCode.ServerUnavailable;
+            log.LogInformation("MQTT client refused: {Max} connections from its address already", frontend.MaxConnectionsPerAddress);
+            return;
+        }
         var clientId = string.IsNullOrEmpty(e.ClientId) ? AssignClientId(e) : e.ClientId;
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
-            new TaskCompletionSource()));
-        var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit);
+            new TaskCompletionSource(), authentication));
+        var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit, () => addresses.Release(address));
 
-        var (applied, errors) = await link.RunAsync(new { type = "register", name });
-        e.ReasonCode = !applied ? MqttConnectReasonCode.ServerUnavailable
+        // With authentication on, the password is the JWT that proves the name (docs/security.md).
+        var (applied, errors) = await link.RunAsync(new { type = "register", name, token = authentication.Enabled ? e.Password : null });
+        e.ReasonCode = !applied && errors.Any(error => error.Code == ErrorCodes.Unauthorized) ? MqttConnectReasonCode.BadUserNameOrPassword
+            : !applied ? MqttConnectReasonCode.ServerUnavailable
             : errors.Any(error => error.Code == ErrorCodes.NameTaken) && link.IsV5 ? MqttConnectReasonCode.NotAuthorized
             : errors.Count > 0 ? MqttConnectReasonCode.ClientIdentifierNotValid
             : MqttConnectReasonCode.Success;
@@ -206,8 +216,11 @@ public sealed class MqttFrontend(
     }
 
     /// <summary>One MQTT client's connection actor, and how to run one of its operations to the backend's answer.</summary>
-    private sealed class ClientLink(IActorRef connection, MqttChannel channel, MqttProtocolVersion version, TimeSpan holdLimit)
+    private sealed class ClientLink(IActorRef connection, MqttChannel channel, MqttProtocolVersion version, TimeSpan holdLimit,
+        Action releaseAddress)
     {
+        private int _closed;
+
         public bool IsV5 => version == MqttProtocolVersion.V500;
 
         /// <summary>Rooms joined through this connection (MQTTnet runs one client's packets one at a time).</summary>
@@ -224,6 +237,11 @@ public sealed class MqttFrontend(
         }
 
         /// <summary>The client is gone: its session ends at once (an MQTT clean session has no resume window).</summary>
-        public void Close() => connection.Tell(ConnectionActor.InboundCompleted.Instance);
+        public void Close()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 1) return;
+            releaseAddress();
+            connection.Tell(ConnectionActor.InboundCompleted.Instance);
+        }
     }
 }

@@ -30,7 +30,8 @@ public static class ServerFrames
         w.WriteString("name", name);
     });
 
-    public static string Joined(string room, IEnumerable<string> members, IEnumerable<ChatMessage> history) => Write(w =>
+    /// <param name="more">The catch-up did not fit: the rest follows at once as <c>message</c> frames.</param>
+    public static string Joined(string room, IEnumerable<string> members, IEnumerable<ChatMessage> history, bool more = false) => Write(w =>
     {
         w.WriteString("type", "joined");
         w.WriteString("room", room);
@@ -45,6 +46,7 @@ public static class ServerFrames
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (more) w.WriteBoolean("more", true);
     });
 
     public static string Left(string room) => Write(w =>
@@ -119,4 +121,6 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
+    public const string TooManyRooms = "too_many_rooms";
+    public const string Unauthorized = "unauthorized";
 }

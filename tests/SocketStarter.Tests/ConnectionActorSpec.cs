@@ -18,7 +18,8 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 {
     private static readonly FrontendSettings Settings = new(
         HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, MaxQueuedWhileBusy: 2, InboundBuffer: 4, OutboundLimit: 8,
-        FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400));
+        FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400),
+        FramesPerSecond: 1000, FrameBurst: 1000, MaxConnectionsPerAddress: 10);
 
     private readonly TestProbe _sessions;
     private readonly TestProbe _fanout;

@@ -26,7 +26,9 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _token = ResumeToken.Create(_sessionId);
     }
 
-    private IActorRef StartSession() => Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, _names, Settings));
+    private SessionSettings _settings = Settings;
+
+    private IActorRef StartSession() => Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, _names, _settings));
 
     private IActorRef Attached(string connectionId = "c1")
     {
@@ -69,6 +71,21 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _rooms.Reply(new RoomReplies.Done(join.RoomId, join.OpId));
         ExpectAck(_seqNo);
         return session;
+    }
+
+    [Fact]
+    public void A_session_at_its_room_limit_is_refused_a_new_room_but_may_join_one_of_its_own_again()
+    {
+        _settings = Settings with { MaxRooms = 1 };
+        var session = Joined("lobby");
+        session.Tell(Frame(new { type = "join", room = "second" }));
+        Assert.Equal("too_many_rooms", ExpectClientFrame("error").GetProperty("code").GetString());
+        ExpectAck(_seqNo);
+        _rooms.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        session.Tell(Frame(new { type = "join", room = "lobby" }));
+        var join = _rooms.ExpectMsg<RoomCommands.Join>();
+        Assert.Equal("lobby", join.RoomId);
     }
 
     [Fact]
