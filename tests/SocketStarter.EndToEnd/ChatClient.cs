@@ -36,6 +36,18 @@ public sealed class ChatClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client registered as <paramref name="name"/> and in <paramref name="room"/>, its answers read.</summary>
+    public static async Task<ChatClient> InRoomAsync(Uri uri, string name, string room)
+    {
+        var wait = TimeSpan.FromSeconds(20);
+        var client = await ConnectAsync(uri);
+        await client.SendAsync(new { type = "register", name });
+        await client.ExpectAsync("registered", wait);
+        await client.SendAsync(new { type = "join", room });
+        await client.ExpectAsync("joined", wait);
+        return client;
+    }
+
     public string SessionId => Welcome.GetProperty("session").GetString()!;
     public string ResumeToken => Welcome.GetProperty("resume").GetString()!;
 

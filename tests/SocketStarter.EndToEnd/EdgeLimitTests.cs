@@ -8,22 +8,12 @@ public sealed class EdgeLimitTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    private static async Task<ChatClient> InRoomAsync(Uri uri, string name, string room)
-    {
-        var client = await ChatClient.ConnectAsync(uri);
-        await client.SendAsync(new { type = "register", name });
-        await client.ExpectAsync("registered", Wait);
-        await client.SendAsync(new { type = "join", room });
-        await client.ExpectAsync("joined", Wait);
-        return client;
-    }
-
     [Fact]
     public async Task A_flooding_client_is_told_rate_limited_then_closed_and_others_chat_on()
     {
         await using var cluster = await TestCluster.StartAsync(environment: new() { ["FRAMES_PER_SECOND"] = "5", ["FRAME_BURST"] = "10" });
-        await using var flooder = await InRoomAsync(cluster.WebSocketUri, "flooder", "lobby");
-        await using var calm = await InRoomAsync(cluster.WebSocketUri, "calm", "lobby");
+        await using var flooder = await ChatClient.InRoomAsync(cluster.WebSocketUri, "flooder", "lobby");
+        await using var calm = await ChatClient.InRoomAsync(cluster.WebSocketUri, "calm", "lobby");
 
         for (var i = 0; i < 40 && !flooder.Closed; i++)
             await flooder.SendAsync(new { type = "say", room = "lobby", text = $"flood {i}" });
@@ -66,7 +56,7 @@ public sealed class EdgeLimitTests
     public async Task A_catch_up_too_big_for_one_frame_arrives_whole_and_in_order()
     {
         await using var cluster = await TestCluster.StartAsync(environment: new() { ["FRAMES_PER_SECOND"] = "100000", ["FRAME_BURST"] = "100000" });
-        await using var writer = await InRoomAsync(cluster.WebSocketUri, "writer", "big");
+        await using var writer = await ChatClient.InRoomAsync(cluster.WebSocketUri, "writer", "big");
         // 1,000 messages of 4,000 four-byte characters: 16 MB of history, past remoting's 16 MiB frame in one joined.
         var text = string.Concat(Enumerable.Repeat("\U0001F600", 4000));
         const int count = 1000;

@@ -16,15 +16,7 @@ public sealed class EdgeTests(ClusterFixture fixture) : IClassFixture<ClusterFix
 
     private static string Unique(string prefix) => $"{prefix}{Random.Shared.Next(100_000, 999_999)}";
 
-    private async Task<ChatClient> InRoomAsync(string name, string room, string? resume = null)
-    {
-        var client = await ChatClient.ConnectAsync(Uri, resume);
-        await client.SendAsync(new { type = "register", name });
-        await client.ExpectAsync("registered", Wait);
-        await client.SendAsync(new { type = "join", room });
-        await client.ExpectAsync("joined", Wait);
-        return client;
-    }
+    private Task<ChatClient> InRoomAsync(string name, string room) => ChatClient.InRoomAsync(Uri, name, room);
 
     private static async Task<string> ErrorCodeAsync(ChatClient client) =>
         (await client.ExpectAsync("error", Wait)).GetProperty("code").GetString()!;

@@ -5,23 +5,13 @@ public sealed class ResumeTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    private static async Task<ChatClient> InRoomAsync(Uri uri, string name, string room)
-    {
-        var client = await ChatClient.ConnectAsync(uri);
-        await client.SendAsync(new { type = "register", name });
-        await client.ExpectAsync("registered", Wait);
-        await client.SendAsync(new { type = "join", room });
-        await client.ExpectAsync("joined", Wait);
-        return client;
-    }
-
     [Fact]
     public async Task A_session_resumes_on_another_frontend_with_its_name_rooms_and_deliveries()
     {
         await using var cluster = await TestCluster.StartAsync(backends: 1, frontends: 2);
         var (first, second) = (cluster.WebSocketUris[0], cluster.WebSocketUris[1]);
-        await using var alice = await InRoomAsync(first, "alice", "lobby");
-        await using var bob = await InRoomAsync(second, "bob", "lobby");
+        await using var alice = await ChatClient.InRoomAsync(first, "alice", "lobby");
+        await using var bob = await ChatClient.InRoomAsync(second, "bob", "lobby");
         await alice.ExpectAsync("presence", Wait);
 
         await alice.DisposeAsync();
@@ -60,8 +50,8 @@ public sealed class ResumeTests
     {
         await using var cluster = await TestCluster.StartAsync(environment: new() { ["RESUME_WINDOW_SECONDS"] = "2" });
         var uri = cluster.WebSocketUri;
-        var gone = await InRoomAsync(uri, "carol", "lobby");
-        await using var dave = await InRoomAsync(uri, "dave", "lobby");
+        var gone = await ChatClient.InRoomAsync(uri, "carol", "lobby");
+        await using var dave = await ChatClient.InRoomAsync(uri, "dave", "lobby");
         await gone.DisposeAsync();
 
         var left = await dave.ExpectAsync("presence", Wait, p => p.TryGetProperty("left", out _));
