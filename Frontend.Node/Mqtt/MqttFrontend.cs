@@ -38,16 +38,11 @@ public sealed class MqttFrontend(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!settings.Enabled) return;
-        var options = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointPort(settings.Port)
-            .Build();
-        // Exactly the configured address: MQTTnet would also listen on [::] unless told that family is off.
-        var host = IPAddress.Parse(settings.Host);
-        var ipv6 = host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        options.DefaultEndpointOptions.BoundInterNetworkAddress = ipv6 ? IPAddress.None : host;
-        options.DefaultEndpointOptions.BoundInterNetworkV6Address = ipv6 ? host : IPAddress.None;
-        _server = new MqttServerFactory().CreateMqttServer(options);
+        // Our own listener instead of MQTTnet's: exactly the configured address (MQTTnet's also takes [::]), and
+        // packet sizes checked before MQTTnet allocates them.
+        var options = new MqttServerOptionsBuilder().Build();
+        _server = new MqttServerFactory().CreateMqttServer(options,
+            [new MqttListener(new IPEndPoint(IPAddress.Parse(settings.Host), settings.Port))]);
         _server.ValidatingConnectionAsync += OnConnectAsync;
         _server.InterceptingSubscriptionAsync += OnSubscribeAsync;
         _server.InterceptingPublishAsync += OnPublishAsync;
