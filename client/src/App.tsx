@@ -6,6 +6,7 @@ const statusText: Record<Status, string> = {
   connected: "Connected",
   reconnecting: "Reconnecting…",
   unavailable: "Service unavailable",
+  taken_over: "This session continues in another window",
 };
 
 const errorText: Record<string, string> = {

@@ -102,6 +102,19 @@ describe("ChatClient", () => {
     expect(socket().sent.some((f) => f.type === "register")).toBe(false);
   });
 
+  it("does not take its session back when another window resumed it", () => {
+    socket().drop(4001);
+    expect(client.getState().status).toBe("taken_over");
+    expect(timers).toHaveLength(0);
+  });
+
+  it("takes a catch-up in parts: joined with more, then the rest as messages", () => {
+    socket().deliver(message(5));
+    socket().deliver({ type: "joined", room: "lobby", members: ["alice", "bob"], history: [message(3)], more: true });
+    socket().deliver(message(4));
+    expect(client.getState().rooms[0].messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("resends its unconfirmed messages under the same id after a reconnect", () => {
     client.say("lobby", "are you there?");
     const said = socket().sent.find((f) => f.type === "say")!;

@@ -11,7 +11,10 @@ export interface ChatMessage {
   ts: string;
 }
 
-export type Status = "connecting" | "connected" | "reconnecting" | "unavailable";
+export type Status = "connecting" | "connected" | "reconnecting" | "unavailable" | "taken_over";
+
+/** The server closed this socket because the session was resumed elsewhere (docs/protocol.md). */
+const TakenOver = 4001;
 
 export interface RoomView {
   name: string;
@@ -129,8 +132,8 @@ export class ChatClient {
     socket.onmessage = (ev) => {
       if (this.socket === socket && typeof ev.data === "string") this.receive(JSON.parse(ev.data) as Frame);
     };
-    socket.onclose = () => {
-      if (this.socket === socket) this.dropped();
+    socket.onclose = (ev) => {
+      if (this.socket === socket) this.dropped(ev.code);
     };
     socket.onerror = () => {
       /* onclose follows */
@@ -175,10 +178,16 @@ export class ChatClient {
     this.changed();
   }
 
-  private dropped(): void {
+  private dropped(code: number): void {
     this.welcomed = false;
     this.socket = undefined;
     if (this.closedByUser) return;
+    if (code === TakenOver) {
+      // Another tab or device resumed this session: resuming it back would only close that one in turn.
+      this.status = "taken_over";
+      this.changed();
+      return;
+    }
     this.status = "reconnecting";
     this.changed();
     const delay = this.backoffMs[Math.min(this.attempt, this.backoffMs.length - 1)];
