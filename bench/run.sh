@@ -48,8 +48,9 @@ start_backend() {
 # start_socketstarter <backends> [cold]: with "cold", nothing at all is sent before the caller's first scenario
 start_socketstarter() {
   local backends=$1 http; http=$(free_port); seed=$(free_port); db="$work/journal-$RANDOM.db"
+  # Every load generator client comes from 127.0.0.1: the per-address connection limit would refuse the 201st.
   AKKA_PORT=$seed AKKA_SEEDS="127.0.0.1:$seed" ASPNETCORE_URLS="http://127.0.0.1:$http" MQTT_PORT=0 MANAGEMENT_PORT=0 \
-    dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll > "$work/frontend.log" 2>&1 &
+    MAX_CONNECTIONS_PER_ADDRESS=1000000 dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll > "$work/frontend.log" 2>&1 &
   pids+=($!); frontend_pid=$!
   for ((b = 1; b <= backends; b++)); do start_backend "backend$b"; done
   wait_http "http://127.0.0.1:$http/healthz/ready" -f
