@@ -217,9 +217,10 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// The <c>joined</c> frame holds the catch-up up to <see cref="JoinedHistoryBytes"/> of text; the rest follows at
-    /// once as <c>message</c> frames to that session, before any newer message (this actor sends them in order).
-    /// A thousand long messages in one frame would pass remoting's 16 MiB limit and be dropped.
+    /// The <c>joined</c> frame holds the catch-up up to <see cref="JoinedHistoryBytes"/>; the rest follows at once as
+    /// <c>message</c> frames to that session, before any newer message (this actor sends them in order). A thousand
+    /// long messages in one frame would pass remoting's 16 MiB limit and be dropped; an ordinary catch-up (1000
+    /// messages of up to 2 KB) stays one frame, as clients that predate the split expect.
     /// </summary>
     private void AnswerJoin(RoomCommands.Join join, IActorRef replyTo)
     {
@@ -227,7 +228,8 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         var fits = 0;
         for (var bytes = 0; fits < history.Count; fits++)
         {
-            bytes += Encoding.UTF8.GetByteCount(history[fits].Text) + MessageOverheadBytes;
+            var message = history[fits];
+            bytes += Encoding.UTF8.GetByteCount(message.Text) + message.From.Length + (message.ClientMessageId?.Length ?? 0) + MessageFieldsBytes;
             if (bytes > JoinedHistoryBytes) break;
         }
         var frame = ServerFrames.Joined(_roomId, _state.MemberNames, history.Take(fits), more: fits < history.Count);
@@ -237,9 +239,10 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         replyTo.Tell(new RoomReplies.Done(_roomId, join.OpId));
     }
 
-    private const int JoinedHistoryBytes = 256 * 1024;
-    /// <summary>A message frame's fields besides its text: room, seq, name, id and timestamp.</summary>
-    private const int MessageOverheadBytes = 256;
+    /// <summary>2 MiB of text: with JSON escaping twice over (frame, then wire) at worst 8 MiB of remoting frame.</summary>
+    private const int JoinedHistoryBytes = 2 * 1024 * 1024;
+    /// <summary>A message's field names, room, seq and timestamp in its JSON.</summary>
+    private const int MessageFieldsBytes = 100;
 
     private void HandleLeave(RoomCommands.Leave leave)
     {
