@@ -17,29 +17,27 @@ while (true)
 {
     // No watcher on the working folder for appsettings changes: it woke up on every journal write.
     var builder = WebApplication.CreateSlimBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
-    var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.BackendRole, defaultPort: 0);
-    var journal = JournalSettings.FromConfiguration(builder.Configuration).Prepare();
-    var sessions = new SessionSettings(
-        ResumeWindow: TimeSpan.FromSeconds(builder.Configuration.GetValue("RESUME_WINDOW_SECONDS", 60)),
-        RetryInterval: TimeSpan.FromMilliseconds(500),
-        MaxRooms: builder.Configuration.GetValue("MAX_ROOMS_PER_SESSION", 100));
+    // Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
+    var configuration = builder.Configuration;
+    var (cluster, settings, management) = SettingsReader.OrExit(() => (
+        ClusterNodeSettings.FromConfiguration(configuration, ClusterNodeSettings.BackendRole, defaultPort: 0),
+        BackendSettings.FromConfiguration(configuration),
+        ManagementSettings.FromConfiguration(configuration, defaultPort: 0)));
+    var journal = JournalSettings.FromConfiguration(configuration).Prepare();
 
     // The backend's only HTTP listener is its management endpoint: commands, health and metrics.
-    var management = ManagementSettings.FromConfiguration(builder.Configuration, defaultPort: 0);
     builder.WebHost.UseUrls(management.Url);
-    builder.Services.AddManagement(management, builder.Configuration);
+    SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
         .AddSocketStarterCluster(cluster)
         .AddHealthChecks()
-        .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {builder.Configuration.GetValue("JOIN_WATCHDOG_SECONDS", 20)}s",
-            HoconAddMode.Prepend)
+        .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
         .WithJournalTuning(journal)
         .AddNameShards()
         .AddRoomShards()
-        .AddSessionShards(sessions)
-        // A few seconds more than a frontend takes to restart: sooner, a backend would leave during an ordinary restart.
-        .AddFrontendWatchdog(TimeSpan.FromSeconds(builder.Configuration.GetValue("NO_FRONTEND_REJOIN_SECONDS", 5.0))));
+        .AddSessionShards(settings.Sessions)
+        .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
     await using var host = builder.Build();
     host.MapManagement();

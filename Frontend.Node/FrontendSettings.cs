@@ -1,3 +1,5 @@
+using SocketStarter.Shared.Hosting;
+
 namespace SocketStarter.Frontend;
 
 /// <summary>How a frontend holds client traffic while no backend can take it.</summary>
@@ -15,17 +17,28 @@ public sealed record FrontendSettings(
 {
     public const int MaxFrameBytes = 64 * 1024;
 
-    public static FrontendSettings FromConfiguration(IConfiguration configuration) => new(
-        HoldLimit: TimeSpan.FromSeconds(configuration.GetValue("HOLD_LIMIT_SECONDS", 30.0)),
-        MaxHeldFrames: configuration.GetValue("MAX_HELD_FRAMES", 256),
-        MaxQueuedWhileBusy: configuration.GetValue("MAX_QUEUED_WHILE_BUSY", 64),
-        InboundBuffer: 16,
-        OutboundLimit: configuration.GetValue("OUTBOUND_QUEUE_FRAMES", 1024),
-        FirstRetry: TimeSpan.FromMilliseconds(300),
-        MaxRetry: TimeSpan.FromSeconds(2),
-        // A person types far below 20 frames/s; a pasted block of 100 lines still passes at once.
-        FramesPerSecond: configuration.GetValue("FRAMES_PER_SECOND", 20.0),
-        FrameBurst: configuration.GetValue("FRAME_BURST", 100),
-        // A household or office behind one NAT address; a load balancer in front must pass the client's address on.
-        MaxConnectionsPerAddress: configuration.GetValue("MAX_CONNECTIONS_PER_ADDRESS", 200));
+    /// <summary>Every frontend tunable a deployer may set, with its default, its range and why (docs/security.md).</summary>
+    public static FrontendSettings FromConfiguration(IConfiguration configuration)
+    {
+        var read = new SettingsReader(configuration);
+        return new(
+            // Long enough for a backend restart or a shard hand-off (seconds); past it the client hears `unavailable`.
+            HoldLimit: read.Seconds("HOLD_LIMIT_SECONDS", 30, min: 1, max: 3600),
+            // Frames held per connection while no backend answers; then its socket is not read (TCP pushes back).
+            MaxHeldFrames: read.Int("MAX_HELD_FRAMES", 256, min: 1, max: 100_000),
+            // Frames waiting for a backend that answers promptly: more means the client floods (`rate_limited`).
+            MaxQueuedWhileBusy: read.Int("MAX_QUEUED_WHILE_BUSY", 64, min: 1, max: 1_000_000),
+            // Frames read ahead of the connection actor: one socket read burst; more only costs memory.
+            InboundBuffer: 16,
+            // Frames queued to a slow reader before it is closed with 1013.
+            OutboundLimit: read.Int("OUTBOUND_QUEUE_FRAMES", 1024, min: 16, max: 1_000_000),
+            // Resend of an unacknowledged envelope: a shard hand-off takes a few hundred ms; back off to 2 s.
+            FirstRetry: TimeSpan.FromMilliseconds(300),
+            MaxRetry: TimeSpan.FromSeconds(2),
+            // A person types far below 20 frames/s; a pasted block of 100 lines still passes at once.
+            FramesPerSecond: read.Number("FRAMES_PER_SECOND", 20, min: 0.1, max: 1_000_000),
+            FrameBurst: read.Int("FRAME_BURST", 100, min: 1, max: 1_000_000),
+            // A household or office behind one NAT address; a load balancer in front must pass the client's address on.
+            MaxConnectionsPerAddress: read.Int("MAX_CONNECTIONS_PER_ADDRESS", 200, min: 1, max: 10_000_000));
+    }
 }

@@ -16,18 +16,25 @@ var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfig
 // Per-request info lines cost ten log lines per WebSocket and would write the resume token (a query parameter) to the log.
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
-var management = ManagementSettings.FromConfiguration(builder.Configuration, ManagementSettings.DefaultPort);
+// Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
+var configuration = builder.Configuration;
+var (management, cluster, frontendSettings, origins, authentication, mqtt) = SettingsReader.OrExit(() => (
+    ManagementSettings.FromConfiguration(configuration, ManagementSettings.DefaultPort),
+    ClusterNodeSettings.FromConfiguration(configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort),
+    FrontendSettings.FromConfiguration(configuration),
+    OriginPolicy.FromConfiguration(configuration),
+    ClientAuthentication.FromConfigurationAsync(configuration).GetAwaiter().GetResult(),
+    MqttSettings.FromConfiguration(configuration)));
 builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmptyEntries), management.Url]);
 
-var cluster = ClusterNodeSettings.FromConfiguration(builder.Configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort);
-builder.Services.AddSingleton(FrontendSettings.FromConfiguration(builder.Configuration));
-builder.Services.AddSingleton(OriginPolicy.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton(frontendSettings);
+builder.Services.AddSingleton(origins);
 builder.Services.AddSingleton<AddressLimit>();
-builder.Services.AddSingleton(await ClientAuthentication.FromConfigurationAsync(builder.Configuration));
+builder.Services.AddSingleton(authentication);
 builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
 builder.Services.AddSingleton<FrontendDrain>();
 builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
-builder.Services.AddManagement(management, builder.Configuration);
+SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
 builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
 builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .AddSocketStarterCluster(cluster)
@@ -38,7 +45,7 @@ builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .AddFanout()
     .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
 
-builder.Services.AddSingleton(MqttSettings.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton(mqtt);
 builder.Services.AddHostedService<MqttFrontend>();
 
 var app = builder.Build();

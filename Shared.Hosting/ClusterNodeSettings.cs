@@ -17,7 +17,7 @@ public sealed record ClusterNodeSettings(string Role, string Host, string? Publi
         var portText = configuration["AKKA_PORT"];
         var port = string.IsNullOrWhiteSpace(portText) ? defaultPort
             : int.TryParse(portText, out var p) && p is >= 0 and <= 65535 ? p
-            : throw new ArgumentException($"AKKA_PORT must be a port number (0-65535), got '{portText}'");
+            : throw new SettingException($"AKKA_PORT must be a port number (0-65535), got '{portText}'");
         var seeds = (configuration["AKKA_SEEDS"] is { Length: > 0 } s
                 ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : [$"akka.tcp://{SystemName}@127.0.0.1:{DefaultFrontendPort}"])
@@ -31,7 +31,7 @@ public sealed record ClusterNodeSettings(string Role, string Host, string? Publi
     {
         var address = seed.Contains("://") ? seed : $"akka.tcp://{SystemName}@{seed}";
         if (!Akka.Actor.Address.TryParse(address, out var parsed) || parsed.Port is null)
-            throw new ArgumentException($"AKKA_SEEDS entry '{seed}' is not an address like akka.tcp://{SystemName}@host:port or host:port");
+            throw new SettingException($"AKKA_SEEDS entry '{seed}' is not an address like akka.tcp://{SystemName}@host:port or host:port");
         return address;
     }
 }

@@ -1,3 +1,4 @@
+using SocketStarter.Shared.Hosting;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -28,13 +29,13 @@ public sealed class ClientAuthentication
         var jwks = configuration["AUTH_JWKS"];
         if (string.IsNullOrEmpty(secret) && string.IsNullOrEmpty(jwks)) return Off;
         if (!string.IsNullOrEmpty(secret) && !string.IsNullOrEmpty(jwks))
-            throw new ArgumentException("Set AUTH_HS256_SECRET or AUTH_JWKS, not both.");
+            throw new SettingException("Set AUTH_HS256_SECRET or AUTH_JWKS, not both.");
 
         IEnumerable<SecurityKey> keys;
         if (!string.IsNullOrEmpty(secret))
         {
             // HS256 needs a 256-bit key: a shorter secret can be guessed offline from any one token.
-            if (Encoding.UTF8.GetByteCount(secret) < 32) throw new ArgumentException("AUTH_HS256_SECRET must be at least 32 bytes.");
+            if (Encoding.UTF8.GetByteCount(secret) < 32) throw new SettingException("AUTH_HS256_SECRET must be at least 32 bytes.");
             keys = [new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret))];
         }
         else
@@ -43,7 +44,7 @@ public sealed class ClientAuthentication
                 ? await new HttpClient { Timeout = TimeSpan.FromSeconds(10) }.GetStringAsync(uri, cancellation)
                 : await File.ReadAllTextAsync(jwks!, cancellation);
             keys = new JsonWebKeySet(json).GetSigningKeys();
-            if (!keys.Any()) throw new ArgumentException($"AUTH_JWKS ({jwks}) holds no signing key.");
+            if (!keys.Any()) throw new SettingException($"AUTH_JWKS ({jwks}) holds no signing key.");
         }
 
         var issuer = configuration["AUTH_ISSUER"];

@@ -1,3 +1,4 @@
+using SocketStarter.Shared.Hosting;
 namespace SocketStarter.Frontend.Connections;
 
 /// <summary>
@@ -13,7 +14,7 @@ public sealed class OriginPolicy(IReadOnlySet<string>? allowed)
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                     ? uri.GetLeftPart(UriPartial.Authority)
-                    : throw new ArgumentException($"ALLOWED_ORIGINS: '{origin}' is not an origin like https://chat.example.com"))
+                    : throw new SettingException($"ALLOWED_ORIGINS: '{origin}' is not an origin like https://chat.example.com"))
                 .ToHashSet(StringComparer.OrdinalIgnoreCase)
             : null);
 

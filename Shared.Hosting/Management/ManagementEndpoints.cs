@@ -8,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 
+using SocketStarter.Shared.Hosting;
+
 namespace SocketStarter.Shared.Hosting.Management;
 
 /// <summary>Where a node's management endpoint listens: loopback unless configured otherwise.</summary>
@@ -20,7 +22,7 @@ public sealed record ManagementSettings(string Host, int Port)
     {
         var host = configuration["MANAGEMENT_HOST"] is { Length: > 0 } h ? h : "127.0.0.1";
         var port = configuration["MANAGEMENT_PORT"] is { Length: > 0 } p
-            ? int.TryParse(p, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : throw new ArgumentException($"MANAGEMENT_PORT must be a port number, got '{p}'")
+            ? int.TryParse(p, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : throw new SettingException($"MANAGEMENT_PORT must be a port number, got '{p}'")
             : defaultPort;
         return new ManagementSettings(host, port == 0 ? FreePort(host) : port);
     }

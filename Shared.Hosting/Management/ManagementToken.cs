@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 
+using SocketStarter.Shared.Hosting;
+
 namespace SocketStarter.Shared.Hosting.Management;
 
 /// <summary>
@@ -19,7 +21,7 @@ public static class ManagementToken
         if (configuration["MANAGEMENT_TOKEN"] is { Length: > 0 } given)
             return given.Length >= MinimumLength
                 ? given
-                : throw new ArgumentException($"MANAGEMENT_TOKEN must be at least {MinimumLength} characters.");
+                : throw new SettingException($"MANAGEMENT_TOKEN must be at least {MinimumLength} characters.");
         var path = Path.GetFullPath(configuration["MANAGEMENT_TOKEN_FILE"] is { Length: > 0 } file ? file : DefaultFile);
         if (ReadFile(path) is { } existing) return existing;
 

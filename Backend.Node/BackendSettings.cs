@@ -1,0 +1,25 @@
+using SocketStarter.Backend.Sessions;
+using SocketStarter.Shared.Hosting;
+
+namespace SocketStarter.Backend;
+
+/// <summary>Every backend tunable a deployer may set, with its default, its range and why; read and checked at start.</summary>
+public sealed record BackendSettings(SessionSettings Sessions, TimeSpan JoinWatchdog, TimeSpan NoFrontendRejoin)
+{
+    public static BackendSettings FromConfiguration(IConfiguration configuration)
+    {
+        var read = new SettingsReader(configuration);
+        return new(
+            new SessionSettings(
+                // How long a disconnected client may come back to its name and rooms (docs/protocol.md).
+                ResumeWindow: read.Seconds("RESUME_WINDOW_SECONDS", 60, min: 1, max: 86_400),
+                // A call to a room or the name registry unanswered this long is sent again (a shard moving).
+                RetryInterval: TimeSpan.FromMilliseconds(500),
+                // Each room costs a membership and presence frames to its members: one client must not hold thousands.
+                MaxRooms: read.Int("MAX_ROOMS_PER_SESSION", 100, min: 1, max: 100_000)),
+            // A join not completed by then starts the actor system over rather than hang.
+            JoinWatchdog: read.Seconds("JOIN_WATCHDOG_SECONDS", 20, min: 2, max: 3600),
+            // A few seconds more than a frontend takes to restart: sooner, a backend would leave during an ordinary one.
+            NoFrontendRejoin: read.Seconds("NO_FRONTEND_REJOIN_SECONDS", 5, min: 1, max: 3600));
+    }
+}
