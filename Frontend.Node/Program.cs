@@ -38,6 +38,9 @@ SettingsReader.OrExit(() => builder.Services.AddManagement(management, configura
 builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
 builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     .AddSocketStarterCluster(cluster)
+    // The host stops the actor system (Akka.Hosting), after ApplicationStopping has asked clients to resume
+    // elsewhere; Akka's own SIGTERM hook would take the system down first and cut every socket (1006).
+    .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
     .AddHealthChecks()
     .WithShardRegionProxy<ShardRegions.SessionRegion>(ShardRegions.Session, ClusterNodeSettings.BackendRole, ShardRegions.SessionExtractor)
     .WithShardRegionProxy<ShardRegions.RoomRegion>(ShardRegions.Room, ClusterNodeSettings.BackendRole, ShardRegions.RoomExtractor)
@@ -53,6 +56,20 @@ app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSecond
 app.MapChatWebSocket();
 app.MapManagement();
 app.UseClientFiles(builder.Configuration);
+// A stopping frontend first asks its clients to resume elsewhere (1012), as `frontend drain` does, so that none
+// sees its socket cut (1006) when the actor system goes down under it.
+app.Lifetime.ApplicationStopping.Register(() =>
+{
+    try
+    {
+        app.Services.GetRequiredService<FrontendDrain>().RunAsync(new ManagementCommand.FrontendDrain(), CancellationToken.None)
+            .Wait(TimeSpan.FromSeconds(5));
+    }
+    catch (Exception e) when (e is AggregateException or TimeoutException)
+    {
+        app.Logger.LogWarning(e, "Could not ask every client to resume elsewhere before stopping");
+    }
+});
 app.Lifetime.ApplicationStarted.Register(() =>
     Console.WriteLine($"Management endpoint: {management.Url} (./ssctl {management.Host}:{management.Port} help)"));
 app.Run();

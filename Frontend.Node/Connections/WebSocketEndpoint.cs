@@ -22,7 +22,7 @@ public static class WebSocketEndpoint
     {
         endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
             FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
-            AddressLimit addresses, ClientAuthentication authentication) =>
+            AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
         {
             if (context.Connection.LocalPort == management.Port)
             {
@@ -59,7 +59,7 @@ public static class WebSocketEndpoint
             }
             try
             {
-                await Serve(context, system, registry, materializer, settings, authentication);
+                await Serve(context, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
             }
             finally
             {
@@ -70,7 +70,7 @@ public static class WebSocketEndpoint
     }
 
     private static async Task Serve(HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-        FrontendSettings settings, ClientAuthentication authentication)
+        FrontendSettings settings, ClientAuthentication authentication, CancellationToken nodeStopping)
     {
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,10 +81,16 @@ public static class WebSocketEndpoint
 
         var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
 
-        await ReadFrames(socket, inbound, connection, context.RequestAborted);
+        // A stopping node has asked the client to resume elsewhere; one that does not answer the close in time is
+        // not waited for (the node's shutdown would wait on its request).
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var onStopping = nodeStopping.Register(() => reading.CancelAfter(CloseGrace));
+        await ReadFrames(socket, inbound, connection, reading.Token);
         inbound.Complete();
         await socketClosed.Task;
     }
+
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(3);
 
     /// <summary>Most frames are small: each connection reads into 4 KiB and borrows a bigger buffer only for a big frame.</summary>
     private const int SmallFrameBytes = 4 * 1024;
@@ -139,8 +145,10 @@ public static class WebSocketEndpoint
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or StreamDetachedException)
         {
+            // (StreamDetachedException: the node is stopping and the connection's stream is gone; its socket was
+            // already asked to resume elsewhere.)
             // The client vanished without a close frame: the same as a close.
         }
     }

@@ -21,12 +21,15 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task When_the_only_frontend_restarts_the_backend_joins_it_again_and_a_later_SIGTERM_stops_it_cleanly()
+    public async Task When_the_only_frontend_restarts_its_clients_are_told_1012_and_the_backend_joins_it_again()
     {
         await using var cluster = await TestCluster.StartAsync();
         var (frontend, backend) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var client = await ChatClient.InRoomAsync(cluster.WebSocketUri, "stays", "lobby");
         frontend.Terminate();
         Assert.True(await frontend.WaitForExitAsync(Wait));
+        // Told to resume elsewhere (1012), not cut off (1006, no close frame).
+        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)1012, await client.WaitClosedAsync(Wait));
 
         // The restarted seed forms a new cluster; the backend must find it rather than stay alone in the old one.
         var restartedAt = DateTime.UtcNow;
