@@ -13,11 +13,9 @@ public sealed record ClusterNodeSettings(string Role, string Host, string? Publi
     /// <summary>Reads AKKA_HOST, AKKA_PUBLIC_HOST, AKKA_PORT and AKKA_SEEDS (comma-separated addresses).</summary>
     public static ClusterNodeSettings FromConfiguration(IConfiguration configuration, string role, int defaultPort)
     {
-        var host = configuration["AKKA_HOST"] is { Length: > 0 } h ? h : "127.0.0.1";
-        var portText = configuration["AKKA_PORT"];
-        var port = string.IsNullOrWhiteSpace(portText) ? defaultPort
-            : int.TryParse(portText, out var p) && p is >= 0 and <= 65535 ? p
-            : throw new SettingException($"AKKA_PORT must be a port number (0-65535), got '{portText}'");
+        var read = new SettingsReader(configuration);
+        var host = read.Text("AKKA_HOST", "127.0.0.1");
+        var port = read.Int("AKKA_PORT", defaultPort, min: 0, max: 65535);
         var seeds = (configuration["AKKA_SEEDS"] is { Length: > 0 } s
                 ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : [$"akka.tcp://{SystemName}@127.0.0.1:{DefaultFrontendPort}"])

@@ -13,7 +13,7 @@ public sealed class SettingsReader(IConfiguration configuration)
 {
     public int Int(string name, int fallback, int min, int max)
     {
-        if (configuration[name] is not { Length: > 0 } text) return fallback;
+        if (Value(name) is not { } text) return fallback;
         return int.TryParse(text, out var value) && value >= min && value <= max
             ? value
             : throw new SettingException($"{name} must be a whole number from {min} to {max}, got '{text}'.");
@@ -21,7 +21,7 @@ public sealed class SettingsReader(IConfiguration configuration)
 
     public double Number(string name, double fallback, double min, double max)
     {
-        if (configuration[name] is not { Length: > 0 } text) return fallback;
+        if (Value(name) is not { } text) return fallback;
         return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
                && value >= min && value <= max
             ? value
@@ -30,9 +30,10 @@ public sealed class SettingsReader(IConfiguration configuration)
 
     public TimeSpan Seconds(string name, double fallback, double min, double max) => TimeSpan.FromSeconds(Number(name, fallback, min, max));
 
-    public string Text(string name, string fallback) => configuration[name] is { Length: > 0 } text ? text : fallback;
+    public string Text(string name, string fallback) => Value(name) ?? fallback;
 
-    public string? Optional(string name) => configuration[name] is { Length: > 0 } text ? text : null;
+    /// <summary>A variable set to nothing (or only spaces) is unset: its default applies.</summary>
+    private string? Value(string name) => string.IsNullOrWhiteSpace(configuration[name]) ? null : configuration[name];
 
     /// <summary>Builds a role's settings, or stops the process with the setting's message (exit code 2).</summary>
     public static T OrExit<T>(Func<T> read)

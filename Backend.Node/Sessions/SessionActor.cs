@@ -10,7 +10,7 @@ namespace SocketStarter.Backend.Sessions;
 
 /// <param name="MaxRooms">Rooms one session may be in at once: each costs a membership in a room entity and a
 /// presence frame to every other member, so one client must not hold thousands.</param>
-public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval, int MaxRooms = 100);
+public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval, int MaxRooms);
 
 /// <summary>
 /// One client session: its name, its rooms, and which connection carries it. It applies the client's frames

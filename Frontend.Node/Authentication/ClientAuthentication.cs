@@ -40,8 +40,9 @@ public sealed class ClientAuthentication
         }
         else
         {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var json = Uri.TryCreate(jwks, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
-                ? await new HttpClient { Timeout = TimeSpan.FromSeconds(10) }.GetStringAsync(uri, cancellation)
+                ? await http.GetStringAsync(uri, cancellation)
                 : await File.ReadAllTextAsync(jwks!, cancellation);
             keys = new JsonWebKeySet(json).GetSigningKeys();
             if (!keys.Any()) throw new SettingException($"AUTH_JWKS ({jwks}) holds no signing key.");

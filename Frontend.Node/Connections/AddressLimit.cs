@@ -15,7 +15,7 @@ public sealed class AddressLimit(FrontendSettings settings)
     public bool TryTake(IPAddress? address)
     {
         if (address is null) return true; // not a network client (in-process test server)
-        var key = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var key = Key(address);
         while (true)
         {
             var count = _open.GetOrAdd(key, 0);
@@ -27,10 +27,13 @@ public sealed class AddressLimit(FrontendSettings settings)
     public void Release(IPAddress? address)
     {
         if (address is null) return;
-        var key = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var key = Key(address);
         while (_open.TryGetValue(key, out var count))
         {
             if (count <= 1 ? _open.TryRemove(new KeyValuePair<IPAddress, int>(key, count)) : _open.TryUpdate(key, count - 1, count)) return;
         }
     }
+
+    /// <summary>An IPv4 client reaching a dual-stack socket is the same address as over IPv4.</summary>
+    private static IPAddress Key(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -24,7 +24,7 @@ public static class WebSocketEndpoint
             FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
             AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
         {
-            if (context.Connection.LocalPort == management.Port)
+            if (management.Received(context))
             {
                 // Clients connect on the public port only; the management port is for operators.
                 context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -13,7 +13,7 @@ public sealed class ManagementAccess(ManagementSettings settings, string token)
     public IResult? Refusal(HttpContext context)
     {
         var request = context.Request;
-        if (context.Connection.LocalPort != settings.Port) return Results.NotFound();
+        if (!settings.Received(context)) return Results.NotFound();
         if (request.Headers.Origin.Count > 0)
             return Results.Text("Management commands are not taken from web pages.\n", statusCode: StatusCodes.Status403Forbidden);
         if (request.Host.Port != settings.Port || !(request.Host.Host == "localhost" || IPAddress.TryParse(request.Host.Host, out _)))

@@ -20,14 +20,16 @@ public sealed record ManagementSettings(string Host, int Port)
     /// <summary>MANAGEMENT_HOST and MANAGEMENT_PORT; port 0 picks a free port now, so it can be printed and matched.</summary>
     public static ManagementSettings FromConfiguration(IConfiguration configuration, int defaultPort)
     {
-        var host = configuration["MANAGEMENT_HOST"] is { Length: > 0 } h ? h : "127.0.0.1";
-        var port = configuration["MANAGEMENT_PORT"] is { Length: > 0 } p
-            ? int.TryParse(p, out var parsed) && parsed is >= 0 and <= 65535 ? parsed : throw new SettingException($"MANAGEMENT_PORT must be a port number, got '{p}'")
-            : defaultPort;
+        var read = new SettingsReader(configuration);
+        var host = read.Text("MANAGEMENT_HOST", "127.0.0.1");
+        var port = read.Int("MANAGEMENT_PORT", defaultPort, min: 0, max: 65535);
         return new ManagementSettings(host, port == 0 ? FreePort(host) : port);
     }
 
     public string Url => $"http://{Host}:{Port}";
+
+    /// <summary>Whether the request came in on the management port (the node's other port is the public one).</summary>
+    public bool Received(HttpContext context) => context.Connection.LocalPort == Port;
 
     private static int FreePort(string host)
     {

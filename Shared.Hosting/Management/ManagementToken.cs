@@ -22,7 +22,7 @@ public static class ManagementToken
             return given.Length >= MinimumLength
                 ? given
                 : throw new SettingException($"MANAGEMENT_TOKEN must be at least {MinimumLength} characters.");
-        var path = Path.GetFullPath(configuration["MANAGEMENT_TOKEN_FILE"] is { Length: > 0 } file ? file : DefaultFile);
+        var path = TokenFile(configuration["MANAGEMENT_TOKEN_FILE"]);
         if (ReadFile(path) is { } existing) return existing;
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -46,7 +46,9 @@ public static class ManagementToken
     /// <summary>The token ssctl sends: MANAGEMENT_TOKEN, else the token file's; null when there is neither.</summary>
     public static string? ForClient() =>
         Environment.GetEnvironmentVariable("MANAGEMENT_TOKEN") is { Length: > 0 } given ? given
-        : ReadFile(Path.GetFullPath(Environment.GetEnvironmentVariable("MANAGEMENT_TOKEN_FILE") is { Length: > 0 } file ? file : DefaultFile));
+        : ReadFile(TokenFile(Environment.GetEnvironmentVariable("MANAGEMENT_TOKEN_FILE")));
+
+    private static string TokenFile(string? configured) => Path.GetFullPath(configured is { Length: > 0 } ? configured : DefaultFile);
 
     private static string? ReadFile(string path) =>
         File.Exists(path) && File.ReadAllText(path).Trim() is { Length: >= MinimumLength } token ? token : null;

@@ -74,21 +74,23 @@ public sealed class FuzzTests(ITestOutputHelper output)
     {
         var counts = new Counts();
         var seeds = Enumerable.Range(0, Workers + 2).Select(_ => random.Next()).ToList();
-        var workers = Enumerable.Range(0, Workers).Select(i => WebSocketWorker(cluster.WebSocketUri, new Random(seeds[i]), frames / Workers, counts)).ToList();
-        workers.Add(MqttWorker(cluster.FrontendMqttPorts[0], new Random(seeds[Workers]), mqttOperations, counts));
+        var workers = Enumerable.Range(0, Workers).Select(i =>
+            Timed("ws", counts, () => WebSocketWorker(cluster.WebSocketUri, new Random(seeds[i]), frames / Workers, counts))).ToList();
+        workers.Add(Timed("mqtt", counts, () => MqttWorker(cluster.FrontendMqttPorts[0], new Random(seeds[Workers]), mqttOperations, counts)));
         workers.Add(RawTcpWorker(cluster.FrontendMqttPorts[0], new Random(seeds[Workers + 1]), mqttOperations / 10));
         await Task.WhenAll(workers);
         return counts;
     }
 
-    private static async Task WebSocketWorker(Uri uri, Random random, int frames, Counts counts)
+    /// <summary>Runs one worker and notes how long it took, for the test's output.</summary>
+    private static async Task Timed(string label, Counts counts, Func<Task> worker)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        try { await WebSocketWorkerCore(uri, random, frames, counts); }
-        finally { counts.Workers.Add($"ws {watch.Elapsed.TotalSeconds:F1}s"); }
+        try { await worker(); }
+        finally { counts.Workers.Add($"{label} {watch.Elapsed.TotalSeconds:F1}s"); }
     }
 
-    private static async Task WebSocketWorkerCore(Uri uri, Random random, int frames, Counts counts)
+    private static async Task WebSocketWorker(Uri uri, Random random, int frames, Counts counts)
     {
         string? token = null;
         var sent = 0;
@@ -138,13 +140,6 @@ public sealed class FuzzTests(ITestOutputHelper output)
     }
 
     private static async Task MqttWorker(int port, Random random, int operations, Counts counts)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        try { await MqttWorkerCore(port, random, operations, counts); }
-        finally { counts.Workers.Add($"mqtt {watch.Elapsed.TotalSeconds:F1}s"); }
-    }
-
-    private static async Task MqttWorkerCore(int port, Random random, int operations, Counts counts)
     {
         var factory = new MqttClientFactory();
         for (var done = 0; done < operations;)

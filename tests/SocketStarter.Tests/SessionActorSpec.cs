@@ -10,7 +10,7 @@ namespace SocketStarter.Tests;
 
 public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly SessionSettings Settings = new(ResumeWindow: TimeSpan.FromMilliseconds(500), RetryInterval: TimeSpan.FromMilliseconds(200));
+    private static readonly SessionSettings Settings = new(ResumeWindow: TimeSpan.FromMilliseconds(500), RetryInterval: TimeSpan.FromMilliseconds(200), MaxRooms: 100);
     private readonly TestProbe _rooms;
     private readonly TestProbe _names;
     private readonly TestProbe _frontend;
