@@ -34,9 +34,11 @@ while (true)
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
         .WithJournalTuning(journal)
-        .AddNameShards()
-        .AddRoomShards()
-        .AddSessionShards(settings.Sessions)
+        .AddBackendShards(
+            session: registry => sessionId => SessionActor.Props(
+                sessionId, registry.Get<ShardRegions.RoomRegion>(), registry.Get<ShardRegions.NameRegion>(), settings.Sessions),
+            room: RoomActor.Props,
+            name: NameActor.Props)
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
     await using var host = builder.Build();

@@ -42,9 +42,7 @@ builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
     // elsewhere; Akka's own SIGTERM hook would take the system down first and cut every socket (1006).
     .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
     .AddHealthChecks()
-    .WithShardRegionProxy<ShardRegions.SessionRegion>(ShardRegions.Session, ClusterNodeSettings.BackendRole, ShardRegions.SessionExtractor)
-    .WithShardRegionProxy<ShardRegions.RoomRegion>(ShardRegions.Room, ClusterNodeSettings.BackendRole, ShardRegions.RoomExtractor)
-    .WithShardRegionProxy<ShardRegions.NameRegion>(ShardRegions.Name, ClusterNodeSettings.BackendRole, ShardRegions.NameExtractor)
+    .AddShardRegionProxies()
     .AddFanout()
     .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
 

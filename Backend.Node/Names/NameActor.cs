@@ -16,8 +16,7 @@ public sealed class NameActor : ReceivePersistentActor
     {
         _nameKey = nameKey;
 
-        Recover<NameEvents.Claimed>(claimed => _owner = claimed.SessionId);
-        Recover<NameEvents.Freed>(_ => _owner = null);
+        Recover<INameEvent>(Apply);
 
         Command<NameCommands.Claim>(claim =>
         {
@@ -28,7 +27,7 @@ public sealed class NameActor : ReceivePersistentActor
             else
                 Persist(new NameEvents.Claimed(claim.SessionId), claimed =>
                 {
-                    _owner = claimed.SessionId;
+                    Apply(claimed);
                     Sender.Tell(new NameReplies.ClaimResult(_nameKey, claim.OpId, Granted: true));
                 });
         });
@@ -37,9 +36,9 @@ public sealed class NameActor : ReceivePersistentActor
             if (_owner != release.SessionId)
                 Sender.Tell(new NameReplies.Released(_nameKey, release.OpId));
             else
-                Persist(new NameEvents.Freed(release.SessionId), _ =>
+                Persist(new NameEvents.Freed(release.SessionId), freed =>
                 {
-                    _owner = null;
+                    Apply(freed);
                     Sender.Tell(new NameReplies.Released(_nameKey, release.OpId));
                 });
         });
@@ -47,4 +46,10 @@ public sealed class NameActor : ReceivePersistentActor
     }
 
     public override string PersistenceId => $"name-{_nameKey}";
+
+    private void Apply(INameEvent @event) => _owner = @event switch
+    {
+        NameEvents.Claimed claimed => claimed.SessionId,
+        _ => null,
+    };
 }

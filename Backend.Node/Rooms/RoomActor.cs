@@ -60,7 +60,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
             _state.Restore(snapshot);
             _snapshotAt = offer.Metadata.SequenceNr;
         });
-        Recover<IWireMessage>(_state.Apply);
+        Recover<IRoomEvent>(_state.Apply);
 
         Command<RoomCommands.Post>(post => { if (_holding) Stash.Stash(); else HandlePost(post); });
         Command<RoomCommands.Join>(join => WhenWritten(() => HandleJoin(join)));
@@ -294,7 +294,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Persists the decided event, if any, then applies it and runs <paramref name="then"/>; without one, runs it at once.</summary>
-    private void PersistThen<TEvent>(TEvent? @event, Action<TEvent?> then) where TEvent : class, IWireMessage
+    private void PersistThen<TEvent>(TEvent? @event, Action<TEvent?> then) where TEvent : class, IRoomEvent
     {
         if (@event is null)
         {

@@ -47,7 +47,7 @@ public sealed class RoomState
     }
 
     /// <summary>Joined already on the same frontend: nothing. On another: it moved there. Else it joins.</summary>
-    public IWireMessage? DecideJoin(RoomCommands.Join join) =>
+    public IRoomEvent? DecideJoin(RoomCommands.Join join) =>
         _members.TryGetValue(join.SessionId, out var member)
             ? Equals(member.Frontend, join.Frontend) ? null : new MemberRebound(join.SessionId, join.Frontend)
             : new MemberJoined(join.SessionId, join.Name, join.Frontend);
@@ -80,7 +80,7 @@ public sealed class RoomState
     public IEnumerable<IActorRef> FrontendsExcept(string? exceptSessionId) =>
         _members.Values.Where(member => member.SessionId != exceptSessionId).Select(member => member.Frontend).Distinct();
 
-    public void Apply(IWireMessage @event)
+    public void Apply(IRoomEvent @event)
     {
         switch (@event)
         {

@@ -28,13 +28,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private readonly SessionSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    private string? _tokenHash;
-    private bool _ended;
-    private string? _name;
-    private readonly SortedSet<string> _joinedRooms = new(StringComparer.Ordinal);
-    private string? _connectionId;
-    private IActorRef? _frontend;
-    private DateTime? _detachedAt;
+    private readonly SessionState _state;
 
     /// <summary>Last applied envelope per connection: retries at or below it are repeats. In memory only:
     /// after a restart, repeats are harmless because every step below is idempotent.</summary>
@@ -56,14 +50,9 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         _rooms = rooms;
         _names = names;
         _settings = settings;
+        _state = new SessionState(settings);
 
-        Recover<SessionEvents.Started>(Apply);
-        Recover<SessionEvents.Attached>(Apply);
-        Recover<SessionEvents.Detached>(Apply);
-        Recover<SessionEvents.NameSet>(Apply);
-        Recover<SessionEvents.RoomJoined>(Apply);
-        Recover<SessionEvents.RoomLeft>(Apply);
-        Recover<SessionEvents.Ended>(Apply);
+        Recover<ISessionEvent>(Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         // One set of handlers for the entity's life: while a step waits for another entity's answer, everything
@@ -79,17 +68,14 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Command<Detach>(detach => { if (!StashWhileWaiting()) Once(detach, () => HandleDetach(detach)); });
         Command<Terminated>(terminated =>
         {
-            if (StashWhileWaiting()) return;
-            if (Equals(terminated.ActorRef, _frontend) && _detachedAt is null && _connectionId is { } connectionId)
-                PersistDetached(connectionId, () => { });
+            if (!StashWhileWaiting() && _state.DecideFrontendLost(terminated.ActorRef, DateTime.UtcNow) is { } detached)
+                PersistDetached(detached, () => { });
         });
         Command<ExpireSession>(_ => { if (!StashWhileWaiting()) EndIfExpired(); });
     }
 
     public override string PersistenceId => $"session-{_sessionId}";
     public ITimerScheduler Timers { get; set; } = null!;
-
-    private bool Started => _tokenHash is not null && !_ended;
 
     /// <summary>While another entity works on a step, the next commands wait; answers and retries do not.</summary>
     private bool StashWhileWaiting()
@@ -138,7 +124,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             Acknowledge(envelope);
             return;
         }
-        if (!Started)
+        if (!_state.Started)
         {
             // The session ended (or never started): nobody is left to answer.
             Acknowledge(envelope);
@@ -161,68 +147,58 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             Acknowledge(attach);
             return;
         }
-
-        if (attach.NewTokenHash is { } tokenHash)
+        switch (_state.DecideAttach(attach))
         {
-            if (_tokenHash is null)
-                Persist(new SessionEvents.Started(tokenHash), started => { Apply(started); AttachConnection(attach); });
-            else
-                AttachConnection(attach);
-            return;
+            case SessionState.AttachRefused refused:
+                attach.Frontend.Tell(new FrontendCommands.ResumeRefused(_sessionId, attach.ConnectionId, attach.SeqNo));
+                // A wrong secret changes nothing for the session's owner: only an entity that holds no session stops.
+                if (refused.HoldsNoSession) Passivate();
+                break;
+            case SessionState.AttachAccepted accepted:
+                PersistAllThen(accepted.Events, () =>
+                {
+                    if (accepted.TakenOver is not null) accepted.TakenOverFrontend?.Tell(accepted.TakenOver);
+                    Timers.Cancel(ExpiryTimer);
+                    // A resumed session (same frontend or another) must be subscribed again to its rooms' deliveries.
+                    if (accepted.RebindRooms)
+                        CallEach(_state.Rooms, _rooms, (room, opId) => new RoomCommands.Rebind(room, _sessionId, opId, attach.Frontend),
+                            () => Acknowledge(attach));
+                    else
+                        Acknowledge(attach);
+                });
+                break;
         }
-
-        if (!Started || attach.ResumeSecret is null || !ResumeToken.Verify(attach.ResumeSecret, _tokenHash!))
-        {
-            attach.Frontend.Tell(new FrontendCommands.ResumeRefused(_sessionId, attach.ConnectionId, attach.SeqNo));
-            // A wrong secret changes nothing for the session's owner: only an entity that holds no session stops.
-            if (!Started) Passivate();
-            return;
-        }
-        AttachConnection(attach);
-    }
-
-    private void AttachConnection(Attach attach)
-    {
-        // A resumed session (same frontend or another) must be subscribed again to its rooms' deliveries.
-        var rebind = _frontend is not null;
-        // One live connection per session: one still open (the same token resumed twice) is closed.
-        var takenOver = _detachedAt is null && _connectionId is { } open && open != attach.ConnectionId
-            ? new FrontendCommands.TakenOver(_sessionId, open) : null;
-        var openFrontend = _frontend;
-        Persist(new SessionEvents.Attached(attach.ConnectionId, attach.Frontend), attached =>
-        {
-            Apply(attached);
-            if (takenOver is not null) openFrontend?.Tell(takenOver);
-            Timers.Cancel(ExpiryTimer);
-            if (rebind)
-                CallEach(_joinedRooms, _rooms, (room, opId) => new RoomCommands.Rebind(room, _sessionId, opId, attach.Frontend),
-                    () => Acknowledge(attach));
-            else
-                Acknowledge(attach);
-        });
     }
 
     private void HandleDetach(Detach detach)
     {
-        if (detach.ConnectionId != _connectionId || _detachedAt is not null)
+        if (_state.DecideDetach(detach.ConnectionId, DateTime.UtcNow) is not { } detached)
         {
             Acknowledge(detach);
             return;
         }
-        PersistDetached(detach.ConnectionId, () =>
+        PersistDetached(detached, () =>
         {
             Acknowledge(detach);
             if (detach.EndSession) End();
         });
     }
 
-    private void PersistDetached(string connectionId, Action then)
-    {
-        Persist(new SessionEvents.Detached(connectionId, DateTime.UtcNow), detached =>
+    private void PersistDetached(SessionEvents.Detached detached, Action then) =>
+        PersistAllThen([detached], () =>
         {
-            Apply(detached);
             ScheduleExpiry();
             then();
+        });
+
+    /// <summary>Persists the events in one write, applies each, then runs <paramref name="then"/>.</summary>
+    private void PersistAllThen(IReadOnlyList<ISessionEvent> events, Action then)
+    {
+        var remaining = events.Count;
+        PersistAll(events, persisted =>
+        {
+            Apply(persisted);
+            if (--remaining == 0) then();
         });
     }
 
@@ -249,83 +225,65 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private void HandleFrame(ClientFrame frame)
     {
-        switch (ClientRequest.Parse(frame.Payload))
+        switch (_state.DecideFrame(ClientRequest.Parse(frame.Payload)))
         {
-            case ClientRequest.Rejected rejected:
-                Reply(frame, ServerFrames.Error(rejected.Code, rejected.Message, rejected.Ref));
+            case SessionState.Reject reject:
+                RejectAndAcknowledge(frame, reject);
+                break;
+            case SessionState.AlreadyRegistered registered:
+                Reply(frame, ServerFrames.Registered(registered.Name));
                 Acknowledge(frame);
                 break;
-            case ClientRequest.Register register:
-                HandleRegister(frame, register.Name);
+            case SessionState.ClaimName claim:
+                ClaimName(frame, claim);
                 break;
-            case ClientRequest.Join join when _name is null:
-                RejectAndAcknowledge(frame, ErrorCodes.NotRegistered, "Register a name before joining a room.", "join");
-                break;
-            case ClientRequest.Join join when !_joinedRooms.Contains(join.Room) && _joinedRooms.Count >= _settings.MaxRooms:
-                RejectAndAcknowledge(frame, ErrorCodes.TooManyRooms, $"A session is in at most {_settings.MaxRooms} rooms; leave one first.", "join");
-                break;
-            case ClientRequest.Join join:
-                Call(_rooms, opId => new RoomCommands.Join(join.Room, _sessionId, opId, _name, frame.Frontend, join.Since), _ =>
+            case SessionState.JoinRoom join:
+                Call(_rooms, opId => new RoomCommands.Join(join.Room, _sessionId, opId, join.Name, frame.Frontend, join.Since), _ =>
                 {
-                    if (_joinedRooms.Contains(join.Room))
+                    if (join.AlreadyJoined)
                         Acknowledge(frame);
                     else
-                        Persist(new SessionEvents.RoomJoined(join.Room), joined => { Apply(joined); Acknowledge(frame); });
+                        PersistAllThen([new SessionEvents.RoomJoined(join.Room)], () => Acknowledge(frame));
                 });
                 break;
-            case ClientRequest.Leave leave when !_joinedRooms.Contains(leave.Room):
-                RejectAndAcknowledge(frame, ErrorCodes.NotJoined, $"You are not in room '{leave.Room}'.", "leave");
-                break;
-            case ClientRequest.Leave leave:
+            case SessionState.LeaveRoom leave:
                 Call(_rooms, opId => new RoomCommands.Leave(leave.Room, _sessionId, opId, Expired: false), _ =>
-                    Persist(new SessionEvents.RoomLeft(leave.Room), left => { Apply(left); Acknowledge(frame); }));
+                    PersistAllThen([new SessionEvents.RoomLeft(leave.Room)], () => Acknowledge(frame)));
                 break;
-            case ClientRequest.Say say when !_joinedRooms.Contains(say.Room):
-                RejectAndAcknowledge(frame, ErrorCodes.NotJoined, $"Join room '{say.Room}' before saying something in it.", "say");
-                break;
-            case ClientRequest.Say say:
-                Call(_rooms, opId => new RoomCommands.Post(say.Room, _sessionId, opId, _name!, say.Text, say.Id,
+            case SessionState.PostToRoom post:
+                Call(_rooms, opId => new RoomCommands.Post(post.Room, _sessionId, opId, post.Name, post.Text, post.ClientMessageId,
                     $"{frame.ConnectionId}:{frame.SeqNo}"), _ => Acknowledge(frame));
                 break;
         }
     }
 
-    private void HandleRegister(ClientFrame frame, string name)
+    private void ClaimName(ClientFrame frame, SessionState.ClaimName claim)
     {
-        if (name == _name)
-        {
-            Reply(frame, ServerFrames.Registered(name));
-            Acknowledge(frame);
-            return;
-        }
-
-        var previousKey = _name is null ? null : NameKey(_name);
-        Call(_names, opId => new NameCommands.Claim(NameKey(name), _sessionId, opId), reply =>
+        Call(_names, opId => new NameCommands.Claim(claim.NameKey, _sessionId, opId), reply =>
         {
             if (reply is NameReplies.ClaimResult { Granted: false })
             {
-                RejectAndAcknowledge(frame, ErrorCodes.NameTaken, $"The name '{name}' is taken.", "register");
+                RejectAndAcknowledge(frame, SessionState.NameTaken(claim.Name));
                 return;
             }
-            Persist(new SessionEvents.NameSet(name), set =>
+            PersistAllThen([new SessionEvents.NameSet(claim.Name)], () =>
             {
-                Apply(set);
-                void Finish() => CallEach(_joinedRooms, _rooms, (room, opId) => new RoomCommands.Rename(room, _sessionId, opId, name), () =>
+                void Finish() => CallEach(_state.Rooms, _rooms, (room, opId) => new RoomCommands.Rename(room, _sessionId, opId, claim.Name), () =>
                 {
-                    Reply(frame, ServerFrames.Registered(name));
+                    Reply(frame, ServerFrames.Registered(claim.Name));
                     Acknowledge(frame);
                 });
-                if (previousKey is not null && previousKey != NameKey(name))
-                    Call(_names, opId => new NameCommands.Release(previousKey, _sessionId, opId), _ => Finish());
+                if (claim.ReleaseKey is { } releaseKey)
+                    Call(_names, opId => new NameCommands.Release(releaseKey, _sessionId, opId), _ => Finish());
                 else
                     Finish();
             });
         });
     }
 
-    private void RejectAndAcknowledge(ClientFrame frame, string code, string message, string reference)
+    private void RejectAndAcknowledge(ClientFrame frame, SessionState.Reject reject)
     {
-        Reply(frame, ServerFrames.Error(code, message, reference));
+        Reply(frame, ServerFrames.Error(reject.Code, reject.Message, reject.Ref));
         Acknowledge(frame);
     }
 
@@ -334,14 +292,14 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private void ScheduleExpiry()
     {
-        if (_detachedAt is not { } detachedAt) return;
-        var remaining = detachedAt + _settings.ResumeWindow - DateTime.UtcNow;
+        if (_state.ExpiresAt is not { } expiresAt) return;
+        var remaining = expiresAt - DateTime.UtcNow;
         Timers.StartSingleTimer(ExpiryTimer, new ExpireSession(), remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
     }
 
     private void EndIfExpired()
     {
-        if (!Started || _detachedAt is not { } detachedAt || DateTime.UtcNow < detachedAt + _settings.ResumeWindow) return;
+        if (!_state.HasExpired(DateTime.UtcNow)) return;
         _log.Info("Session {0} expired", _sessionId);
         End();
     }
@@ -350,11 +308,11 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private void End()
     {
         Timers.Cancel(ExpiryTimer);
-        CallEach(_joinedRooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
+        CallEach(_state.Rooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
         {
-            void Ended() => Persist(SessionEvents.Ended.Instance, ended => { Apply(ended); Passivate(); });
-            if (_name is { } name)
-                Call(_names, opId => new NameCommands.Release(NameKey(name), _sessionId, opId), _ => Ended());
+            void Ended() => PersistAllThen([SessionEvents.Ended.Instance], Passivate);
+            if (_state.Name is { } name)
+                Call(_names, opId => new NameCommands.Release(SessionState.NameKey(name), _sessionId, opId), _ => Ended());
             else
                 Ended();
         });
@@ -362,42 +320,23 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private void OnRecovered()
     {
-        if (!Started) return;
-        if (_detachedAt is not null)
+        if (!_state.Started) return;
+        if (_state.DetachedAt is not null)
             ScheduleExpiry();
-        else if (_frontend is not null)
-            Context.Watch(_frontend); // a frontend that died without detaching: expire its sessions
+        else if (_state.Frontend is not null)
+            Context.Watch(_state.Frontend); // a frontend that died without detaching: expire its sessions
     }
 
     /// <summary>Remember-entities restarts a stopped entity; passivation is how a session ends for good.</summary>
     private void Passivate() => Context.Parent.Tell(new Passivate(StopEntity.Instance));
 
-    private void Apply(SessionEvents.Started started) => _tokenHash = started.TokenHash;
-
-    private void Apply(SessionEvents.Attached attached)
+    /// <summary>Applies the event; the frontend that carries the session is watched, so its death detaches it.</summary>
+    private void Apply(ISessionEvent @event)
     {
-        if (_frontend is not null && !Equals(_frontend, attached.Frontend)) Context.Unwatch(_frontend);
-        _connectionId = attached.ConnectionId;
-        _frontend = attached.Frontend;
-        _detachedAt = null;
-        if (IsRecoveryFinished) Context.Watch(_frontend);
+        var previousFrontend = _state.Frontend;
+        _state.Apply(@event);
+        if (@event is not SessionEvents.Attached) return;
+        if (previousFrontend is not null && !Equals(previousFrontend, _state.Frontend)) Context.Unwatch(previousFrontend);
+        if (IsRecoveryFinished) Context.Watch(_state.Frontend!);
     }
-
-    private void Apply(SessionEvents.Detached detached)
-    {
-        if (detached.ConnectionId == _connectionId) _detachedAt = detached.At;
-    }
-
-    private void Apply(SessionEvents.NameSet set) => _name = set.Name;
-    private void Apply(SessionEvents.RoomJoined joined) => _joinedRooms.Add(joined.RoomId);
-    private void Apply(SessionEvents.RoomLeft left) => _joinedRooms.Remove(left.RoomId);
-
-    private void Apply(SessionEvents.Ended _)
-    {
-        _ended = true;
-        _joinedRooms.Clear();
-        _name = null;
-    }
-
-    public static string NameKey(string name) => name.ToLowerInvariant();
 }

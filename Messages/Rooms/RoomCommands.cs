@@ -36,28 +36,6 @@ public static class RoomReplies
     public sealed record Done(string RoomId, long OpId) : IWithRoomId, IWireMessage;
 }
 
-/// <summary>A chat message as the room keeps it.</summary>
-public sealed record ChatMessage(long Seq, string From, string Text, string? ClientMessageId, DateTime Timestamp) : IWireMessage;
-
-/// <summary>Persisted events of a room entity.</summary>
-public static class RoomEvents
-{
-    public sealed record MemberJoined(string SessionId, string Name, IActorRef Frontend) : IWireMessage;
-    public sealed record MemberLeft(string SessionId) : IWireMessage;
-    public sealed record MemberRebound(string SessionId, IActorRef Frontend) : IWireMessage;
-    public sealed record MemberRenamed(string SessionId, string Name) : IWireMessage;
-    public sealed record MessagePosted(ChatMessage Message, string SessionId, string EnvelopeKey) : IWireMessage;
-
-    public sealed record Member(string SessionId, string Name, IActorRef Frontend);
-
-    /// <summary>A snapshot: the kept history, the members, and the recent post keys that make posts idempotent.</summary>
-    public sealed record RoomSnapshot(
-        long LastSeq, IReadOnlyList<ChatMessage> History, IReadOnlyList<Member> Members,
-        IReadOnlyList<RecentPostKeys> RecentKeys) : IWireMessage;
-
-    public sealed record RecentPostKeys(string SessionId, IReadOnlyList<string> Keys);
-}
-
 /// <summary>Read-only questions to a room, for operators (<c>rooms list</c>).</summary>
 public static class RoomQueries
 {

@@ -16,10 +16,3 @@ public static class NameReplies
 
     public sealed record Released(string NameKey, long OpId) : IWithNameKey, IWireMessage;
 }
-
-public static class NameEvents
-{
-    public sealed record Claimed(string SessionId) : IWireMessage;
-
-    public sealed record Freed(string SessionId) : IWireMessage;
-}
