@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketStarter.Backend;
 using SocketStarter.Backend.Membership;
 using SocketStarter.Backend.Names;
@@ -17,6 +18,7 @@ while (true)
 {
     // No watcher on the working folder for appsettings changes: it woke up on every journal write.
     var builder = WebApplication.CreateSlimBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+    builder.Logging.AddNodeLogging();
     // Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
     var configuration = builder.Configuration;
     var (cluster, settings, management) = SettingsReader.OrExit(() => (
@@ -32,7 +34,9 @@ while (true)
         .AddSocketStarterCluster(cluster)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
-        .WithSqlPersistence(journal.ConnectionString, journal.ProviderName)
+        .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,
+            // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
+            journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
         .WithJournalTuning(journal)
         .AddBackendShards(
             session: registry => sessionId => SessionActor.Props(

@@ -13,8 +13,7 @@ using SocketStarter.Shared.Hosting.Management;
 
 // No watcher on the working folder for appsettings changes: nothing here reloads, and it costs a thread.
 var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
-// Per-request info lines cost ten log lines per WebSocket and would write the resume token (a query parameter) to the log.
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.Logging.AddNodeLogging();
 var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
 // Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
 var configuration = builder.Configuration;

@@ -14,6 +14,7 @@ public static class ClusterHostingExtensions
     public static AkkaConfigurationBuilder AddSocketStarterCluster(this AkkaConfigurationBuilder builder, ClusterNodeSettings settings)
     {
         return builder
+            .WithHostLogging()
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.conf"), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions
             {

@@ -54,6 +54,8 @@ public static class ManagementEndpoints
             .AddMeter(SocketStarterMetrics.MeterName)
             // The runtime's own meter: CPU time, GC pauses and bytes allocated (the benchmark reads them per post).
             .AddMeter("System.Runtime")
+            // Kestrel's: connections open and queued, TLS handshakes, upgraded (WebSocket) connections, rejections.
+            .AddMeter("Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
         return services;
     }

@@ -126,9 +126,47 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         Assert.Matches(@"socketstarter_connections_open\{[^}]*\} [1-9]", metrics);
         Assert.Matches(@"socketstarter_backend_reachable\{[^}]*\} 1", metrics);
         Assert.Matches(@"socketstarter_frames_in_total\{[^}]*\} [1-9]", metrics);
+        // The runtime's and Kestrel's own meters, beside ours: what a dashboard for a .NET service expects.
+        Assert.Matches(@"dotnet_gc_heap_total_allocated_bytes_total\{[^}]*\} [1-9]", metrics);
+        Assert.Matches(@"kestrel_active_connections\{[^}]*server_port=""" + cluster.FrontendHttpPorts[0] + @"""\} [1-9]", metrics);
+        var backendMetrics = await http.GetStringAsync($"http://{cluster.Nodes[1].ManagementEndpoint}/metrics");
+        Assert.Matches(@"dotnet_gc_heap_total_allocated_bytes_total\{[^}]*\} [1-9]", backendMetrics);
 
         // The management command endpoint answers on the management port only.
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"{baseUri}/cmd", new StringContent("cluster show"))).StatusCode);
         Assert.Contains("Count: 2 nodes", await Ssctl(frontend, "cluster show"));
+
+        // One log per node: Akka's events through the host's logger; no line per HTTP request (a page load, a probe,
+        // an ssctl call, a WebSocket), which would also write resume tokens.
+        await http.GetAsync($"{baseUri}/");
+        Assert.Contains("info: Akka.", frontend.Output);
+        Assert.Contains("Leader is moving node", frontend.Output);
+        Assert.DoesNotContain("Request starting", frontend.Output);
+        Assert.DoesNotContain("Request starting", cluster.Nodes[1].Output);
+    }
+
+    [Fact]
+    public async Task A_backend_whose_journal_cannot_be_reached_is_live_but_not_ready()
+    {
+        await using var cluster = TestCluster.Create();
+        cluster.StartFrontend();
+        var backend = cluster.StartBackend(environment: new()
+        {
+            // A PostgreSQL journal on a port where nothing listens.
+            ["JOURNAL_PROVIDER"] = "PostgreSQL15",
+            ["JOURNAL_CONNECTION_STRING"] = $"Host=127.0.0.1;Port={TestCluster.FreePort()};Username=none;Password=none;Database=none;Timeout=2",
+        });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var node = $"http://{backend.ManagementEndpoint}";
+        await Eventually(async () =>
+        {
+            try { return (await http.GetAsync($"{node}/healthz/live")).StatusCode.ToString(); }
+            catch (HttpRequestException e) { return e.Message; }
+        }, s => s == "OK", Wait);
+        await Eventually(() => Ssctl(backend, "cluster show"), s => s.Contains("Count: 2 nodes"), Wait);
+
+        // A load balancer or an orchestrator sends it nothing: it could not persist, so it could not acknowledge.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync($"{node}/healthz/ready")).StatusCode);
+        Assert.Contains("Failure during SQL Journal initialization", backend.Output);
     }
 }

@@ -69,11 +69,11 @@ public sealed class TestCluster : IAsyncDisposable
         StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort,
             new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FrontendHttpPorts[index]}", ["MQTT_PORT"] = FrontendMqttPorts[index].ToString() });
 
-    /// <summary>Starts a backend on the given Akka port, or a free one.</summary>
-    public NodeProcess StartBackend(int? port = null)
+    /// <summary>Starts a backend on the given Akka port, or a free one, with the cluster's environment and <paramref name="environment"/>.</summary>
+    public NodeProcess StartBackend(int? port = null, Dictionary<string, string>? environment = null)
     {
         var akkaPort = port ?? FreePort();
-        return StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", akkaPort, new());
+        return StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", akkaPort, environment ?? new());
     }
 
     private NodeProcess StartNode(string name, string project, string dll, int akkaPort, Dictionary<string, string> environment)
