@@ -11,65 +11,85 @@ using SocketStarter.Frontend.Operations;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
-// No watcher on the working folder for appsettings changes: nothing here reloads, and it costs a thread.
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
-builder.Logging.AddNodeLogging();
-var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
-// Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
-var configuration = builder.Configuration;
-var (management, cluster, frontendSettings, origins, authentication, mqtt) = SettingsReader.OrExit(() => (
-    ManagementSettings.FromConfiguration(configuration, ManagementSettings.DefaultPort),
-    ClusterNodeSettings.FromConfiguration(configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort),
-    FrontendSettings.FromConfiguration(configuration),
-    OriginPolicy.FromConfiguration(configuration),
-    ClientAuthentication.FromConfigurationAsync(configuration).GetAwaiter().GetResult(),
-    MqttSettings.FromConfiguration(configuration)));
-builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmptyEntries), management.Url]);
-
-builder.Services.AddSingleton(frontendSettings);
-builder.Services.AddSingleton(origins);
-builder.Services.AddSingleton<AddressLimit>();
-builder.Services.AddSingleton(authentication);
-builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
-builder.Services.AddSingleton<FrontendDrain>();
-builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
-SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
-builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
-builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
-    .AddSocketStarterCluster(cluster)
-    // The host stops the actor system (Akka.Hosting), after ApplicationStopping has asked clients to resume
-    // elsewhere; Akka's own SIGTERM hook would take the system down first and cut every socket (1006).
-    .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
-    .AddHealthChecks()
-    .AddShardRegionProxies()
-    .AddFanout()
-    .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
-
-builder.Services.AddSingleton(mqtt);
-builder.Services.AddHostedService<MqttFrontend>();
-
-var app = builder.Build();
-app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-app.MapChatWebSocket();
-app.MapManagement();
-app.UseClientFiles(builder.Configuration);
-// A stopping frontend first asks its clients to resume elsewhere (1012), as `frontend drain` does, so that none
-// sees its socket cut (1006) when the actor system goes down under it.
-app.Lifetime.ApplicationStopping.Register(() =>
+// A frontend that the cluster downed (cut off from the others) does not exit: its clients are asked to resume
+// elsewhere (1012), and it starts over with a fresh actor system and listeners to join again. A SIGTERM or Ctrl-C
+// ends the loop.
+var startingOver = false;
+while (true)
 {
-    try
+    // No watcher on the working folder for appsettings changes: nothing here reloads, and it costs a thread.
+    var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+    builder.Logging.AddNodeLogging();
+    var publicUrls = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : "http://127.0.0.1:8080";
+    // Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
+    var configuration = builder.Configuration;
+    var (management, configuredCluster, frontendSettings, origins, authentication, mqtt) = SettingsReader.OrExit(() => (
+        ManagementSettings.FromConfiguration(configuration, ManagementSettings.DefaultPort),
+        ClusterNodeSettings.FromConfiguration(configuration, ClusterNodeSettings.FrontendRole, ClusterNodeSettings.DefaultFrontendPort),
+        FrontendSettings.FromConfiguration(configuration),
+        OriginPolicy.FromConfiguration(configuration),
+        ClientAuthentication.FromConfigurationAsync(configuration).GetAwaiter().GetResult(),
+        MqttSettings.FromConfiguration(configuration)));
+    var cluster = startingOver ? configuredCluster.StartingOver() : configuredCluster;
+    builder.WebHost.UseUrls([.. publicUrls.Split(';', StringSplitOptions.RemoveEmptyEntries), management.Url]);
+
+    builder.Services.AddSingleton(frontendSettings);
+    builder.Services.AddSingleton(origins);
+    builder.Services.AddSingleton<AddressLimit>();
+    builder.Services.AddSingleton(authentication);
+    builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
+    builder.Services.AddSingleton<FrontendDrain>();
+    builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
+    SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
+    builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
+    builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
+        .AddSocketStarterCluster(cluster)
+        // The host stops the actor system (Akka.Hosting), after ApplicationStopping has asked clients to resume
+        // elsewhere; Akka's own SIGTERM hook would take the system down first and cut every socket (1006).
+        .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
+        .AddHealthChecks()
+        .AddShardRegionProxies()
+        .AddFanout()
+        .AddClientsResumeElsewhere()
+        .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));
+
+    builder.Services.AddSingleton(mqtt);
+    builder.Services.AddHostedService<MqttFrontend>();
+
+    await using var app = builder.Build();
+    app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+    app.MapChatWebSocket();
+    app.MapManagement();
+    app.UseClientFiles(builder.Configuration);
+    // A stopping frontend first asks its clients to resume elsewhere (1012), as `frontend drain` does, so that none
+    // sees its socket cut (1006) when the actor system goes down under it.
+    app.Lifetime.ApplicationStopping.Register(() =>
     {
-        app.Services.GetRequiredService<FrontendDrain>().RunAsync(new ManagementCommand.FrontendDrain(), CancellationToken.None)
-            .Wait(TimeSpan.FromSeconds(5));
-    }
-    catch (Exception e) when (e is AggregateException or TimeoutException)
-    {
-        app.Logger.LogWarning(e, "Could not ask every client to resume elsewhere before stopping");
-    }
-});
-app.Lifetime.ApplicationStarted.Register(() =>
-    Console.WriteLine($"Management endpoint: {management.Url} (./ssctl {management.Host}:{management.Port} help)"));
-app.Run();
+        // Downed: the actor system asked the clients to resume elsewhere as it stopped (ClientsResumeElsewhere).
+        if (app.Services.GetRequiredService<ActorSystem>().WhenTerminated.IsCompleted) return;
+        try
+        {
+            app.Services.GetRequiredService<FrontendDrain>().RunAsync(new ManagementCommand.FrontendDrain(), CancellationToken.None)
+                .Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is AggregateException or TimeoutException)
+        {
+            app.Logger.LogWarning(e, "Could not ask every client to resume elsewhere before stopping");
+        }
+    });
+    app.Lifetime.ApplicationStarted.Register(() =>
+        Console.WriteLine($"Management endpoint: {management.Url} (./ssctl {management.Host}:{management.Port} help)"));
+    await app.StartAsync();
+    var system = app.Services.GetRequiredService<ActorSystem>();
+    await app.WaitForShutdownAsync();
+
+    var reason = CoordinatedShutdown.Get(system).ShutdownReason;
+    if (reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) break;
+    Console.Error.WriteLine(reason is CoordinatedShutdown.ClusterDowningReason
+        ? "This frontend was downed by the cluster; its clients were asked to resume elsewhere; starting over."
+        : "Could not join the cluster in time; starting over.");
+    startingOver = true;
+}
 
 static bool BackendReachable(Cluster cluster)
 {

@@ -1,10 +1,10 @@
 using Akka.Cluster.Hosting;
-using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
 using SocketStarter.Shared.Hosting.Management;
+using SocketStarter.Shared.Hosting.Membership;
 
 namespace SocketStarter.Shared.Hosting;
 
@@ -26,10 +26,10 @@ public static class ClusterHostingExtensions
             {
                 Roles = [settings.Role],
                 SeedNodes = settings.Seeds.ToArray(),
-                // The frontends hold every client socket: whatever the failure, the side with the
-                // frontends survives, so a crashed backend can never down a frontend.
-                SplitBrainResolver = new KeepMajorityOption { Role = ClusterNodeSettings.FrontendRole },
             })
+            // The frontends hold every client socket: whatever the failure, a frontend survives, so a crashed or
+            // cut-off backend never downs a frontend, and frontends cut from each other do not down each other.
+            .AddHocon($"akka.cluster.downing-provider-class = {ServingFrontendDowning.ConfigValue}", HoconAddMode.Prepend)
             .WithCustomSerializer("socketstarter-wire", [typeof(IWireMessage)], system => new WireSerializer(system));
     }
 

@@ -24,6 +24,17 @@ public sealed record ClusterNodeSettings(string Role, string Host, string? Publi
         return new ClusterNodeSettings(role, host, configuration["AKKA_PUBLIC_HOST"], port, seeds);
     }
 
+    /// <summary>
+    /// A node that was downed starts over joining the others: as the first seed it would form a cluster of its own
+    /// when it cannot reach the others at once (it was downed because it could not), so it leaves itself out.
+    /// </summary>
+    public ClusterNodeSettings StartingOver()
+    {
+        var self = $"akka.tcp://{SystemName}@{PublicHost ?? Host}:{Port}";
+        var others = Seeds.Where(seed => !string.Equals(seed, self, StringComparison.OrdinalIgnoreCase)).ToArray();
+        return others.Length > 0 ? this with { Seeds = others } : this;
+    }
+
     /// <summary>Accepts a full address or a bare host:port.</summary>
     private static string NormalizeSeed(string seed)
     {

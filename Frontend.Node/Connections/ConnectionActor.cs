@@ -29,8 +29,10 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     public sealed record BinaryFrame { public static readonly BinaryFrame Instance = new(); }
     /// <summary>The read loop saw a frame over the size limit.</summary>
     public sealed record FrameTooBig { public static readonly FrameTooBig Instance = new(); }
-    /// <summary>This frontend is draining: close with 1012 so that the client resumes its session elsewhere.</summary>
+    /// <summary>This frontend is draining: close with 1012 so that the client resumes its session elsewhere; answered
+    /// <see cref="ClosedForResume"/> once the close frame is sent.</summary>
     public sealed record Resume { public static readonly Resume Elsewhere = new(); }
+    public sealed record ClosedForResume { public static readonly ClosedForResume Instance = new(); }
     private sealed record RetryEnvelope;
     private sealed record CheckHold;
     private sealed record WriterEnded(SocketWriter.End End);
@@ -112,7 +114,11 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             AckInbound(Sender);
         });
         Receive<FrameTooBig>(_ => _writer.Close(CloseCodes.TooBig, "Frame over 64 KiB"));
-        Receive<Resume>(_ => _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere"));
+        Receive<Resume>(_ =>
+        {
+            _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere");
+            _writer.Finished.PipeTo(Sender, success: _ => ClosedForResume.Instance);
+        });
         // Frames read before still go to the session, in order; what this socket sends from now on does not.
         Receive<FrontendCommands.TakenOver>(_ =>
         {

@@ -18,9 +18,12 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>From now on <paramref name="Listener"/> also gets every chat message of the rooms served here
     /// (the MQTT bridge, which publishes each once to all its subscribers).</summary>
     public sealed record ListenToRooms(IActorRef Listener);
-    /// <summary>Ask every local connection to close so that its client resumes elsewhere.</summary>
+    /// <summary>Ask every local connection to close so that its client resumes elsewhere; answered once their close
+    /// frames are sent (or after <see cref="DrainWait"/>), so that the node may stop without cutting a socket.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
     public sealed record Drained(int Connections);
+
+    public static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(3);
 
     private sealed record Route(string ConnectionId, IActorRef Connection, SocketWriter Writer);
 
@@ -93,8 +96,10 @@ public sealed class FanoutActor : ReceiveActor
         Receive<Drain>(_ =>
         {
             var connections = _byConnection.Values.Distinct().ToList();
-            foreach (var connection in connections) connection.Tell(ConnectionActor.Resume.Elsewhere);
-            Sender.Tell(new Drained(connections.Count));
+            var closing = connections.Select(connection =>
+                connection.Ask<ConnectionActor.ClosedForResume>(ConnectionActor.Resume.Elsewhere, DrainWait));
+            // A client that does not take its close frame in time (a full socket) is not waited for.
+            Task.WhenAll(closing).ContinueWith(_ => new Drained(connections.Count), TaskScheduler.Default).PipeTo(Sender);
         });
     }
 

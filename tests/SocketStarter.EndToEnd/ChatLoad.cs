@@ -21,13 +21,21 @@ public sealed class ChatLoad : IAsyncDisposable
 
     private ChatLoad(IReadOnlyList<string> rooms) => Rooms = rooms;
 
-    public static async Task<ChatLoad> StartAsync(Uri uri, int clients, int rooms, TimeSpan interval)
+    public static Task<ChatLoad> StartAsync(Uri uri, int clients, int rooms, TimeSpan interval) =>
+        StartAsync([uri], clients, rooms, interval, resume: false);
+
+    /// <summary>
+    /// Clients spread over the frontends at <paramref name="uris"/>. With <paramref name="resume"/>, a client whose
+    /// socket is closed resumes its session on the next frontend, as the browser client does behind a load balancer.
+    /// </summary>
+    public static async Task<ChatLoad> StartAsync(IReadOnlyList<Uri> uris, int clients, int rooms, TimeSpan interval, bool resume)
     {
         var prefix = Random.Shared.Next(1000, 9999);
         var load = new ChatLoad(Enumerable.Range(0, rooms).Select(r => $"load{prefix}-{r}").ToList());
         for (var i = 0; i < clients; i++)
         {
-            var client = new LoadClient(await ChatClient.ConnectAsync(uri), $"u{prefix}x{i}", load.Rooms[i % rooms], load._clock);
+            var client = new LoadClient(await ChatClient.ConnectAsync(uris[i % uris.Count]), $"u{prefix}x{i}", load.Rooms[i % rooms],
+                load._clock, resume ? uris.Skip(i % uris.Count).Concat(uris.Take(i % uris.Count)).ToList() : []);
             await client.JoinAsync();
             load._clients.Add(client);
         }
@@ -50,6 +58,44 @@ public sealed class ChatLoad : IAsyncDisposable
         _clients.SelectMany(c => c.RoundTrips).Where(r => r.SentAt >= from && r.SentAt < to)
             .Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
 
+    private static readonly TimeSpan AuditWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>A fresh client reads each room's whole history: seq 1..N with no hole, every sent id exactly once.</summary>
+    public async Task AssertRoomsHoldEverySentMessageOnce(Uri frontend)
+    {
+        await using var reader = await ChatClient.ConnectAsync(frontend);
+        await reader.SendAsync(new { type = "register", name = $"auditor{Random.Shared.Next(100000)}" });
+        await reader.ExpectAsync("registered", AuditWait);
+        foreach (var room in Rooms)
+        {
+            await reader.SendAsync(new { type = "join", room, since = 0 });
+            var history = (await reader.ExpectAsync("joined", AuditWait, f => f.GetProperty("room").GetString() == room))
+                .GetProperty("history").EnumerateArray().ToList();
+            var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
+            Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+            var ids = history.Select(m => m.GetProperty("id").GetString()!).ToList();
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+            var sent = Clients.Where(c => c.Room == room).SelectMany(c => c.Sent).ToHashSet();
+            Assert.Empty(sent.Except(ids));
+            foreach (var client in Clients.Where(c => c.Room == room))
+                Assert.Equal(seqs, client.Received.Where(s => s >= seqs[0]));
+        }
+    }
+
+    /// <summary>Every client still connected (the last socket of one that resumed), nothing twice, out of order or unanswered.</summary>
+    public void AssertNothingLost(bool allowGaps)
+    {
+        foreach (var client in Clients)
+        {
+            Assert.False(client.Connection.Closed, $"{client.Name} was disconnected ({client.Connection.CloseStatus})");
+            Assert.Equal(0, client.Duplicates);
+            Assert.Equal(0, client.OutOfOrder);
+            Assert.Empty(client.Errors);
+            if (!allowGaps) Assert.Empty(client.Gaps);
+            Assert.Equal(0, client.Outstanding);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -57,14 +103,19 @@ public sealed class ChatLoad : IAsyncDisposable
     }
 }
 
-public sealed class LoadClient(ChatClient connection, string name, string room, Stopwatch clock)
+/// <param name="frontends">Where to resume when the socket is closed, the first one being where it started; none: it does not.</param>
+public sealed class LoadClient(ChatClient connection, string name, string room, Stopwatch clock, IReadOnlyList<Uri> frontends)
 {
     private readonly ConcurrentDictionary<string, TimeSpan> _sentAt = new();
+    private readonly ConcurrentDictionary<string, string> _unanswered = new();
+    private int _frontend;
     private readonly SortedSet<long> _received = new();
     private long _lastLive;
     private long _counter;
 
-    public ChatClient Connection { get; } = connection;
+    public ChatClient Connection { get; private set; } = connection;
+    /// <summary>How each socket this client had was closed, and where it resumed: ("1012", "ws://...").</summary>
+    public ConcurrentBag<(string Close, string ResumedOn)> Resumes { get; } = new();
     public string Name { get; } = name;
     public string Room { get; } = room;
     public ConcurrentBag<string> Sent { get; } = new();
@@ -91,9 +142,18 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
         while (!stop.IsCancellationRequested)
         {
             var id = $"{Name}-{++_counter}";
+            var text = $"message {_counter} of {Name}";
             _sentAt[id] = clock.Elapsed;
+            _unanswered[id] = text;
             Sent.Add(id);
-            await Connection.SendAsync(new { type = "say", room = Room, text = $"message {_counter} of {Name}", id });
+            try
+            {
+                await Connection.SendAsync(new { type = "say", room = Room, text, id });
+            }
+            catch (Exception) when (frontends.Count > 0)
+            {
+                // The socket is going away: the message is sent again (same id) once the session has resumed.
+            }
             try { await Task.Delay(interval, stop); } catch (OperationCanceledException) { }
         }
         _ = reader;
@@ -101,11 +161,15 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
 
     private async Task ReadAsync()
     {
-        while (!Connection.Closed)
+        while (true)
         {
             JsonElement frame;
             try { frame = await Connection.NextAsync(TimeSpan.FromMinutes(10)); }
-            catch (Exception) { return; }
+            catch (Exception)
+            {
+                if (frontends.Count == 0 || !await ResumeAsync()) return;
+                continue;
+            }
             switch (frame.GetProperty("type").GetString())
             {
                 case "message": Record(frame); break;
@@ -115,6 +179,42 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
                 case "error": Errors.Add(frame.GetRawText()); break;
             }
         }
+    }
+
+    /// <summary>
+    /// Resumes the session on the next frontend (backing off while none answers), then does what the browser client
+    /// does: joins again with <c>since</c> for what it missed and sends again, with the same ids, what was not answered.
+    /// </summary>
+    private async Task<bool> ResumeAsync()
+    {
+        var closed = Connection;
+        var close = closed.CloseStatus is { } status ? ((int)status).ToString() : "no close frame";
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            _frontend = (_frontend + 1) % frontends.Count;
+            try
+            {
+                var resumed = await ChatClient.ConnectAsync(frontends[_frontend], closed.ResumeToken);
+                if (!resumed.Welcome.GetProperty("resumed").GetBoolean())
+                {
+                    Errors.Add($"resume refused on {frontends[_frontend]}");
+                    return false;
+                }
+                Connection = resumed;
+                Resumes.Add((close, frontends[_frontend].ToString()));
+                long since;
+                lock (_received) since = _lastLive;
+                await resumed.SendAsync(new { type = "join", room = Room, since });
+                foreach (var (id, text) in _unanswered) await resumed.SendAsync(new { type = "say", room = Room, text, id });
+                return true;
+            }
+            catch (Exception)
+            {
+                await Task.Delay(500);
+            }
+        }
+        Errors.Add("could not resume on any frontend within a minute");
+        return false;
     }
 
     /// <summary>Joins again with <c>since</c> to fetch what a gap left out, as a client does after a crash.</summary>
@@ -139,6 +239,9 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
         }
         if (message.GetProperty("from").GetString() == Name && message.TryGetProperty("id", out var id)
             && _sentAt.TryRemove(id.GetString()!, out var sentAt))
+        {
+            _unanswered.TryRemove(id.GetString()!, out _);
             RoundTrips.Add((sentAt, clock.Elapsed - sentAt));
+        }
     }
 }

@@ -18,17 +18,6 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         return text;
     }
 
-    private static async Task<string> Eventually(Func<Task<string>> read, Func<string, bool> done, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var text = await read();
-            if (done(text) || DateTime.UtcNow > deadline) return text;
-            await Task.Delay(500);
-        }
-    }
-
     [Fact]
     public async Task Operators_see_the_cluster_move_shards_with_leave_and_remove_a_crashed_node_with_down()
     {
@@ -44,13 +33,13 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         Assert.Contains(backendA.Address, show);
 
         // Both backends hold room shards; after backendA leaves, backendB holds all of them and chat goes on.
-        var before = await Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
+        var before = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
             text => text.Contains(backendA.Address) && text.Contains(backendB.Address), Wait);
         Assert.Contains(backendA.Address, before);
         await Ssctl(frontend, $"cluster leave {backendA.Address}");
         Assert.True(await backendA.WaitForExitAsync(Wait), "a backend asked to leave shuts down");
         // The shard coordinators may be moving with the node that left: ask until they answer again.
-        var after = await Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
+        var after = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
             text => text.Contains(backendB.Address), Wait);
         Assert.DoesNotContain(backendA.Address, after);
         Assert.Contains(backendB.Address, after);
@@ -58,11 +47,11 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
 
         // A crashed backend is removed by `cluster down`.
         var backendC = cluster.StartBackend();
-        await Eventually(() => Ssctl(frontend, "cluster show"), text => text.Contains("Count: 4 nodes"), TimeSpan.FromSeconds(30));
+        await TestCluster.Eventually(() => Ssctl(frontend, "cluster show"), text => text.Contains("Count: 4 nodes"), TimeSpan.FromSeconds(30));
         backendC.Kill();
         // Down it before the failure detector and the split-brain resolver would (3 s + 5 s).
         await Ssctl(frontend, $"cluster down -a {backendC.Address}");
-        var final = await Eventually(() => Ssctl(frontend, "cluster show"), text => !text.Contains(backendC.Address), Wait);
+        var final = await TestCluster.Eventually(() => Ssctl(frontend, "cluster show"), text => !text.Contains(backendC.Address), Wait);
         Assert.DoesNotContain(backendC.Address, final);
         Assert.Contains("Count: 3 nodes", final);
 
@@ -110,7 +99,7 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         var frontend = cluster.StartFrontend();
         using var http = new HttpClient();
         var baseUri = $"http://127.0.0.1:{cluster.FrontendHttpPorts[0]}";
-        await Eventually(async () =>
+        await TestCluster.Eventually(async () =>
         {
             try { return (await http.GetAsync($"{baseUri}/healthz/live")).StatusCode.ToString(); }
             catch (HttpRequestException e) { return e.Message; }
@@ -158,12 +147,12 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var node = $"http://{backend.ManagementEndpoint}";
-        await Eventually(async () =>
+        await TestCluster.Eventually(async () =>
         {
             try { return (await http.GetAsync($"{node}/healthz/live")).StatusCode.ToString(); }
             catch (HttpRequestException e) { return e.Message; }
         }, s => s == "OK", Wait);
-        await Eventually(() => Ssctl(backend, "cluster show"), s => s.Contains("Count: 2 nodes"), Wait);
+        await TestCluster.Eventually(() => Ssctl(backend, "cluster show"), s => s.Contains("Count: 2 nodes"), Wait);
 
         // A load balancer or an orchestrator sends it nothing: it could not persist, so it could not acknowledge.
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync($"{node}/healthz/ready")).StatusCode);

@@ -11,7 +11,7 @@ namespace SocketStarter.EndToEnd;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    public static readonly string RepoRoot = FindRepoRoot();
     private static readonly string Configuration =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
@@ -22,8 +22,11 @@ public sealed class TestCluster : IAsyncDisposable
     public int FrontendAkkaPort { get; } = FreePort();
     public List<int> FrontendHttpPorts { get; } = new();
     public List<int> FrontendMqttPorts { get; } = new();
+    /// <summary>The address each frontend's HTTP and MQTT ports listen on: 127.0.0.1, or its host's.</summary>
+    public List<string> FrontendAddresses { get; } = new();
     public Uri WebSocketUri => WebSocketUris[0];
-    public IReadOnlyList<Uri> WebSocketUris => FrontendHttpPorts.Select(port => new Uri($"ws://127.0.0.1:{port}/ws")).ToList();
+    public IReadOnlyList<Uri> WebSocketUris =>
+        FrontendHttpPorts.Select((port, i) => new Uri($"ws://{FrontendAddresses[i]}:{port}/ws")).ToList();
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
     private TestCluster(Dictionary<string, string> extraEnvironment) => _extraEnvironment = extraEnvironment;
@@ -48,13 +51,14 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>A cluster with no node started yet, for tests that choose the order.</summary>
     public static TestCluster Create(Dictionary<string, string>? environment = null) => new(environment ?? new());
 
-    public NodeProcess StartFrontend()
+    /// <summary>Starts a frontend on free ports of 127.0.0.1, or on <paramref name="host"/> with the usual ports.</summary>
+    public NodeProcess StartFrontend(NetworkHost? host = null)
     {
-        var httpPort = FreePort();
-        var mqttPort = FreePort();
-        FrontendHttpPorts.Add(httpPort);
-        FrontendMqttPorts.Add(mqttPort);
-        return StartFrontendOn(FrontendHttpPorts.Count - 1, FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort());
+        FrontendHttpPorts.Add(host is null ? FreePort() : 8080);
+        FrontendMqttPorts.Add(host is null ? FreePort() : 1883);
+        FrontendAddresses.Add(host?.Address ?? "127.0.0.1");
+        var akkaPort = host is not null ? 4053 : FrontendHttpPorts.Count == 1 ? FrontendAkkaPort : FreePort();
+        return StartFrontendOn(FrontendHttpPorts.Count - 1, akkaPort, host);
     }
 
     /// <summary>Starts frontend <paramref name="index"/> again on its old ports once it has stopped, as a redeploy does.</summary>
@@ -62,33 +66,45 @@ public sealed class TestCluster : IAsyncDisposable
     {
         if (!stopped.HasExited) throw new InvalidOperationException($"{stopped.Name} is still running");
         _nodes.Remove(stopped);
-        return StartFrontendOn(index, stopped.AkkaPort);
+        return StartFrontendOn(index, stopped.AkkaPort, stopped.Host);
     }
 
-    private NodeProcess StartFrontendOn(int index, int akkaPort) =>
-        StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort,
-            new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FrontendHttpPorts[index]}", ["MQTT_PORT"] = FrontendMqttPorts[index].ToString() });
+    private NodeProcess StartFrontendOn(int index, int akkaPort, NetworkHost? host) =>
+        StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort, new()
+        {
+            ["ASPNETCORE_URLS"] = $"http://{FrontendAddresses[index]}:{FrontendHttpPorts[index]}",
+            ["MQTT_HOST"] = FrontendAddresses[index],
+            ["MQTT_PORT"] = FrontendMqttPorts[index].ToString(),
+        }, host);
 
-    /// <summary>Starts a backend on the given Akka port, or a free one, with the cluster's environment and <paramref name="environment"/>.</summary>
-    public NodeProcess StartBackend(int? port = null, Dictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts a backend on the given Akka port, or a free one (on <paramref name="host"/>: 4054), with the cluster's
+    /// environment and <paramref name="environment"/>.
+    /// </summary>
+    public NodeProcess StartBackend(int? port = null, Dictionary<string, string>? environment = null, NetworkHost? host = null)
     {
-        var akkaPort = port ?? FreePort();
-        return StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", akkaPort, environment ?? new());
+        var akkaPort = port ?? (host is null ? FreePort() : 4054);
+        return StartNode($"backend-{_nodes.Count}", "Backend.Node", "SocketStarter.Backend.dll", akkaPort, environment ?? new(), host);
     }
 
-    private NodeProcess StartNode(string name, string project, string dll, int akkaPort, Dictionary<string, string> environment)
+    private NodeProcess StartNode(string name, string project, string dll, int akkaPort, Dictionary<string, string> environment,
+        NetworkHost? host)
     {
-        var managementPort = FreePort();
+        var managementPort = host is null ? FreePort() : 9110;
+        var address = host?.Address ?? "127.0.0.1";
         var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", dll);
         if (!File.Exists(path)) throw new FileNotFoundException($"Build the solution first: {path} is missing");
-        var info = new ProcessStartInfo("dotnet", [path])
+        // `ip netns exec` execs the node in the host's namespace: the PID is the node's own.
+        var info = new ProcessStartInfo(host is null ? "dotnet" : "ip",
+            host is null ? [path] : ["netns", "exec", host.Namespace, "dotnet", path])
         {
             WorkingDirectory = DataFolder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        info.Environment["AKKA_HOST"] = "127.0.0.1";
+        info.Environment["AKKA_HOST"] = address;
         info.Environment["AKKA_PORT"] = akkaPort.ToString();
+        info.Environment["MANAGEMENT_HOST"] = address;
         info.Environment["MANAGEMENT_PORT"] = managementPort.ToString();
         info.Environment["AKKA_SEEDS"] = $"127.0.0.1:{FrontendAkkaPort}";
         info.Environment["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(DataFolder, "journal.db")}";
@@ -96,7 +112,7 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var (key, value) in _extraEnvironment.Concat(environment)) info.Environment[key] = value;
         var node = new NodeProcess(name, Process.Start(info)!)
         {
-            AkkaPort = akkaPort, ManagementPort = managementPort,
+            AkkaPort = akkaPort, ManagementPort = managementPort, Host = host,
             // Where a node creates its management token by default: data/ under its working folder.
             ManagementTokenFile = Path.Combine(DataFolder, "data", "management.token"),
         };
@@ -166,6 +182,18 @@ public sealed class TestCluster : IAsyncDisposable
         return (process.ExitCode, output.Trim());
     }
 
+    /// <summary>Reads until <paramref name="done"/> holds or the timeout passes; the last value read.</summary>
+    public static async Task<string> Eventually(Func<Task<string>> read, Func<string, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var text = await read();
+            if (done(text) || DateTime.UtcNow > deadline) return text;
+            await Task.Delay(500);
+        }
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -203,8 +231,10 @@ public sealed class NodeProcess
     public int AkkaPort { get; init; }
     public int ManagementPort { get; init; }
     public string ManagementTokenFile { get; init; } = "";
-    public string Address => $"akka.tcp://socketstarter@127.0.0.1:{AkkaPort}";
-    public string ManagementEndpoint => $"127.0.0.1:{ManagementPort}";
+    /// <summary>The network host it runs on; null: this machine's 127.0.0.1.</summary>
+    public NetworkHost? Host { get; init; }
+    public string Address => $"akka.tcp://socketstarter@{Host?.Address ?? "127.0.0.1"}:{AkkaPort}";
+    public string ManagementEndpoint => $"{Host?.Address ?? "127.0.0.1"}:{ManagementPort}";
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 

@@ -26,7 +26,7 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
         await load.StopAsync(Wait);
 
         output.WriteLine($"longest round trip around the restart: {load.LongestRoundTrip(faultAt - TimeSpan.FromSeconds(1), load.Now).TotalMilliseconds:F0} ms");
-        AssertNothingLost(load, allowGaps: false);
+        load.AssertNothingLost(allowGaps: false);
     }
 
     /// <summary>
@@ -80,42 +80,7 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
 
         foreach (var client in load.Clients)
             Assert.DoesNotContain(client.Gaps, gap => gap.At < killedAt);
-        AssertNothingLost(load, allowGaps: true);
-        await AssertRoomsHoldEverySentMessageOnce(cluster, load);
-    }
-
-    /// <summary>A fresh client reads each room's whole history: seq 1..N with no hole, every sent id exactly once.</summary>
-    private static async Task AssertRoomsHoldEverySentMessageOnce(TestCluster cluster, ChatLoad load)
-    {
-        await using var reader = await ChatClient.ConnectAsync(cluster.WebSocketUri);
-        await reader.SendAsync(new { type = "register", name = $"auditor{Random.Shared.Next(100000)}" });
-        await reader.ExpectAsync("registered", Wait);
-        foreach (var room in load.Rooms)
-        {
-            await reader.SendAsync(new { type = "join", room, since = 0 });
-            var history = (await reader.ExpectAsync("joined", Wait, f => f.GetProperty("room").GetString() == room))
-                .GetProperty("history").EnumerateArray().ToList();
-            var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
-            Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
-            var ids = history.Select(m => m.GetProperty("id").GetString()!).ToList();
-            Assert.Equal(ids.Count, ids.Distinct().Count());
-            var sent = load.Clients.Where(c => c.Room == room).SelectMany(c => c.Sent).ToHashSet();
-            Assert.Empty(sent.Except(ids));
-            foreach (var client in load.Clients.Where(c => c.Room == room))
-                Assert.Equal(seqs, client.Received.Where(s => s >= seqs[0]));
-        }
-    }
-
-    private void AssertNothingLost(ChatLoad load, bool allowGaps)
-    {
-        foreach (var client in load.Clients)
-        {
-            Assert.False(client.Connection.Closed, $"{client.Name} was disconnected ({client.Connection.CloseStatus})");
-            Assert.Equal(0, client.Duplicates);
-            Assert.Equal(0, client.OutOfOrder);
-            Assert.Empty(client.Errors);
-            if (!allowGaps) Assert.Empty(client.Gaps);
-            Assert.Equal(0, client.Outstanding);
-        }
+        load.AssertNothingLost(allowGaps: true);
+        await load.AssertRoomsHoldEverySentMessageOnce(cluster.WebSocketUri);
     }
 }

@@ -1,0 +1,70 @@
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace SocketStarter.Shared.Hosting.Membership;
+
+/// <summary>
+/// Which members to down when some cannot reach others, decided alike on every node that sees the same
+/// observations. The frontends hold every client socket, so the rules keep a serving frontend whatever happens:
+/// <list type="number">
+/// <item>Members that some member cannot reach and that themselves cannot reach some member are <em>indirectly
+/// connected</em> (a cycle in the observations: two frontends cut from each other while the backends see both).
+/// Akka's split-brain resolver downs all of them, which took every frontend down. Here they are downed too, except
+/// that when no frontend would be left, the frontend among them the fewest members cannot reach (then the oldest,
+/// then the lowest address) is kept.</item>
+/// <item>The rest of the unreachable members are the other side of a clean partition (or crashed): the side with
+/// more frontends stays; on a tie the side with more members; then the side with the lowest address. The other side
+/// is downed: a crashed or cut-off backend never downs a frontend.</item>
+/// </list>
+/// </summary>
+public static class DowningRules
+{
+    /// <param name="AgeRank">0 for the oldest member (Akka's <c>Member.AgeOrdering</c>), then 1, 2, ...</param>
+    public sealed record Node(Address Address, bool IsFrontend, int AgeRank);
+
+    /// <summary>One observation: <paramref name="Observer"/> cannot reach <paramref name="Subject"/> (unreachable or terminated).</summary>
+    public sealed record Unreachable(Address Observer, Address Subject);
+
+    /// <summary>The members to down, from the <paramref name="members"/> not yet down or leaving and what they observe.</summary>
+    public static IReadOnlySet<Address> Decide(IReadOnlyCollection<Node> members, IReadOnlyCollection<Unreachable> observations)
+    {
+        var known = members.ToDictionary(member => member.Address);
+        var relevant = observations.Where(o => known.ContainsKey(o.Observer) && known.ContainsKey(o.Subject)).ToList();
+        var subjects = relevant.Select(o => o.Subject).ToHashSet();
+        if (subjects.Count == 0) return new HashSet<Address>();
+
+        var indirectlyConnected = relevant.Select(o => o.Observer).Where(subjects.Contains).ToHashSet();
+        var cleanlyCut = subjects.Except(indirectlyConnected).ToHashSet();
+        var reachable = members.Where(m => !subjects.Contains(m.Address)).ToList();
+        var other = cleanlyCut.Select(address => known[address]).ToList();
+
+        var down = new HashSet<Address>(indirectlyConnected);
+        var reachableSurvives = cleanlyCut.Count == 0 || Survives(reachable, other);
+        var survivors = reachableSurvives ? reachable : other;
+        down.UnionWith((reachableSurvives ? other : reachable).Select(m => m.Address));
+
+        if (!survivors.Any(m => m.IsFrontend))
+        {
+            var keep = indirectlyConnected.Select(address => known[address]).Where(m => m.IsFrontend)
+                .OrderBy(m => relevant.Count(o => o.Subject == m.Address))
+                .ThenBy(m => m.AgeRank)
+                .ThenBy(m => m.Address, Member.AddressOrdering)
+                .FirstOrDefault();
+            if (keep is not null) down.Remove(keep.Address);
+        }
+        return down;
+    }
+
+    /// <summary>Does side <paramref name="a"/> stay against side <paramref name="b"/>?</summary>
+    private static bool Survives(IReadOnlyCollection<Node> a, IReadOnlyCollection<Node> b)
+    {
+        var frontends = a.Count(m => m.IsFrontend).CompareTo(b.Count(m => m.IsFrontend));
+        if (frontends != 0) return frontends > 0;
+        if (a.Count != b.Count) return a.Count > b.Count;
+        if (b.Count == 0) return true;
+        if (a.Count == 0) return false;
+        var lowestA = a.Select(m => m.Address).Min(Member.AddressOrdering)!;
+        var lowestB = b.Select(m => m.Address).Min(Member.AddressOrdering)!;
+        return Member.AddressOrdering.Compare(lowestA, lowestB) < 0;
+    }
+}

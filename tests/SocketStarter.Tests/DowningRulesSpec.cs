@@ -1,0 +1,93 @@
+using System.Reflection;
+using Akka.Actor;
+using Akka.Cluster;
+using SocketStarter.Shared.Hosting.Membership;
+using static SocketStarter.Shared.Hosting.Membership.DowningRules;
+
+namespace SocketStarter.Tests;
+
+/// <summary>Who is downed when members cannot reach each other: a frontend must always be left to serve.</summary>
+public sealed class DowningRulesSpec
+{
+    // Started in this order: fe1 is the oldest member, b2 the youngest.
+    private static readonly Address Fe1 = new("akka.tcp", "socketstarter", "10.77.0.11", 4053);
+    private static readonly Address Fe2 = new("akka.tcp", "socketstarter", "10.77.0.12", 4053);
+    private static readonly Address B1 = new("akka.tcp", "socketstarter", "10.77.0.21", 4054);
+    private static readonly Address B2 = new("akka.tcp", "socketstarter", "10.77.0.22", 4054);
+
+    private static readonly Node[] Cluster =
+    [
+        new(Fe1, IsFrontend: true, AgeRank: 0), new(Fe2, IsFrontend: true, AgeRank: 1),
+        new(B1, IsFrontend: false, AgeRank: 2), new(B2, IsFrontend: false, AgeRank: 3),
+    ];
+
+    private static IReadOnlySet<Address> Down(params (Address Observer, Address Subject)[] observations) =>
+        DowningRules.Decide(Cluster, observations.Select(o => new Unreachable(o.Observer, o.Subject)).ToList());
+
+    [Fact]
+    public void Two_frontends_cut_from_each_other_lose_only_the_younger()
+    {
+        Assert.Equal([Fe2], Down((Fe1, Fe2), (Fe2, Fe1)));
+    }
+
+    [Fact]
+    public void A_frontend_that_more_members_cannot_reach_is_the_one_downed_even_when_older()
+    {
+        Assert.Equal([Fe1], Down((Fe1, Fe2), (Fe2, Fe1), (B1, Fe1)));
+    }
+
+    [Fact]
+    public void A_backend_cut_off_from_everyone_is_downed_as_the_majority_sees_it_and_as_it_sees_itself()
+    {
+        Assert.Equal([B2], Down((Fe1, B2), (Fe2, B2), (B1, B2)));
+        Assert.Equal([B2], Down((B2, Fe1), (B2, Fe2), (B2, B1)));
+    }
+
+    [Fact]
+    public void Crashed_backends_never_take_a_frontend_with_them()
+    {
+        Assert.Equal([B1, B2], Down((Fe1, B1), (Fe1, B2), (Fe2, B1), (Fe2, B2)).ToHashSet());
+    }
+
+    [Fact]
+    public void A_frontend_cut_off_from_everyone_is_downed_on_both_sides()
+    {
+        Assert.Equal([Fe2], Down((Fe1, Fe2), (B1, Fe2), (B2, Fe2)));
+        Assert.Equal([Fe2], Down((Fe2, Fe1), (Fe2, B1), (Fe2, B2)));
+    }
+
+    [Fact]
+    public void Two_even_halves_keep_the_half_with_the_lowest_address_on_both_sides()
+    {
+        Assert.Equal([Fe2, B2], Down((Fe1, Fe2), (Fe1, B2), (B1, Fe2), (B1, B2)).ToHashSet());
+        Assert.Equal([Fe2, B2], Down((Fe2, Fe1), (Fe2, B1), (B2, Fe1), (B2, B1)).ToHashSet());
+    }
+
+    [Fact]
+    public void A_link_cut_between_a_frontend_and_a_backend_downs_both_ends_while_another_frontend_serves()
+    {
+        Assert.Equal([Fe1, B1], Down((Fe1, B1), (B1, Fe1)).ToHashSet());
+    }
+
+    [Fact]
+    public void Nothing_unreachable_downs_nothing()
+    {
+        Assert.Empty(Down());
+    }
+
+    [Fact]
+    public void The_observations_are_read_from_akkas_own_reachability_event()
+    {
+        var observer = new UniqueAddress(Fe1, 1);
+        var subject = new UniqueAddress(Fe2, 2);
+        var clusterAssembly = typeof(Akka.Cluster.Cluster).Assembly;
+        var reachabilityType = clusterAssembly.GetType("Akka.Cluster.Reachability", throwOnError: true)!;
+        var empty = reachabilityType.GetField("Empty", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        var reachability = reachabilityType.GetMethod("Unreachable")!.Invoke(empty, [observer, subject])!;
+        var eventType = typeof(ClusterEvent).GetNestedType(ReachabilityRecords.EventTypeName, BindingFlags.NonPublic)!;
+        var changed = Activator.CreateInstance(eventType, BindingFlags.Public | BindingFlags.Instance, null, [reachability], null)!;
+
+        Assert.Equal([new Unreachable(Fe1, Fe2)], ReachabilityRecords.Read(changed));
+        Assert.Null(ReachabilityRecords.Read(new ClusterEvent.LeaderChanged(Fe1)));
+    }
+}
