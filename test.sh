@@ -27,7 +27,7 @@ finish() {
 
 # --- install and build
 # Debian packages the tests drive: chromium (browser tests), mosquitto's clients (MQTT tests) and iptables (the
-# network partition tests, which run nodes on hosts made of network namespaces: tests/hosts/netns.sh).
+# network partition tests, which run nodes on hosts made of network namespaces: hosts/netns.sh).
 missing=()
 if [[ $fast == 0 ]]; then
   [[ -n ${CHROMIUM_PATH:-} ]] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)

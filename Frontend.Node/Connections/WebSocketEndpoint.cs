@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -37,10 +38,11 @@ public static class WebSocketEndpoint
                 await context.Response.WriteAsync("This origin may not open a WebSocket here (ALLOWED_ORIGINS).");
                 return;
             }
-            if (drain.Draining)
+            if (drain.Draining || Cluster.Get(system).SelfMember.Status is not (MemberStatus.Up or MemberStatus.WeaklyUp))
             {
+                // Draining, or not (or no longer) a member: a session here could not reach its backend.
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                await context.Response.WriteAsync("This frontend is draining; connect to another one.");
+                await context.Response.WriteAsync("This frontend is not serving now (draining, or not in the cluster); connect to another one.");
                 return;
             }
             if (!context.WebSockets.IsWebSocketRequest)

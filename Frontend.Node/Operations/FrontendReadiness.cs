@@ -4,7 +4,8 @@ using SocketStarter.Shared.Hosting;
 
 namespace SocketStarter.Frontend.Operations;
 
-/// <summary>Ready to take connections: the sharding proxies are started and the frontend is not draining.</summary>
+/// <summary>Ready to take connections: the sharding proxies are started and the frontend is not draining (the
+/// cluster readiness check adds: an Up member).</summary>
 public sealed class FrontendReadiness(ActorRegistry registry, FrontendDrain drain) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>

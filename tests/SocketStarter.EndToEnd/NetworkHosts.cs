@@ -1,6 +1,6 @@
 namespace SocketStarter.EndToEnd;
 
-/// <summary>A host: a network namespace with its own address (made by tests/hosts/netns.sh).</summary>
+/// <summary>A host: a network namespace with its own address (made by hosts/netns.sh).</summary>
 public sealed record NetworkHost(int Index, string Namespace, string Address);
 
 /// <summary>
@@ -9,7 +9,7 @@ public sealed record NetworkHost(int Index, string Namespace, string Address);
 /// </summary>
 public sealed class NetworkHosts : IAsyncDisposable
 {
-    private static readonly string Script = Path.Combine(TestCluster.RepoRoot, "tests", "hosts", "netns.sh");
+    private static readonly string Script = Path.Combine(TestCluster.RepoRoot, "hosts", "netns.sh");
     private readonly string _name;
 
     public IReadOnlyList<NetworkHost> Hosts { get; }

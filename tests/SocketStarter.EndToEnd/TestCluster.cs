@@ -69,13 +69,16 @@ public sealed class TestCluster : IAsyncDisposable
         return StartFrontendOn(index, stopped.AkkaPort, stopped.Host);
     }
 
-    private NodeProcess StartFrontendOn(int index, int akkaPort, NetworkHost? host) =>
-        StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort, new()
+    private NodeProcess StartFrontendOn(int index, int akkaPort, NetworkHost? host)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://{FrontendAddresses[index]}:{FrontendHttpPorts[index]}",
-            ["MQTT_HOST"] = FrontendAddresses[index],
             ["MQTT_PORT"] = FrontendMqttPorts[index].ToString(),
-        }, host);
+        };
+        if (host is not null) environment["MQTT_HOST"] = host.Address;
+        return StartNode($"frontend-{index}", "Frontend.Node", "SocketStarter.Frontend.dll", akkaPort, environment, host);
+    }
 
     /// <summary>
     /// Starts a backend on the given Akka port, or a free one (on <paramref name="host"/>: 4054), with the cluster's

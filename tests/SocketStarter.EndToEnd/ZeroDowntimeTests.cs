@@ -9,10 +9,13 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    [Fact]
-    public async Task Graceful_restart_of_the_only_backend_is_a_delay_not_a_disconnect()
+    [Theory]
+    [InlineData(PostgresServer.Sqlite)]
+    [InlineData(PostgresServer.PostgreSql)]
+    public async Task Graceful_restart_of_the_only_backend_is_a_delay_not_a_disconnect(string journal)
     {
-        await using var cluster = await TestCluster.StartAsync(backends: 1);
+        await using var postgres = await PostgresServer.ForJournalAsync(journal);
+        await using var cluster = await TestCluster.StartAsync(backends: 1, environment: postgres?.JournalEnvironment);
         await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 10, rooms: 3, interval: TimeSpan.FromMilliseconds(300));
         await Task.Delay(2000);
 
@@ -33,10 +36,13 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
     /// The chaos run of the zero-downtime issue: 1 frontend, 1 then 2 backends, 30 clients in 6 rooms chatting
     /// steadily; a graceful restart of each backend, a backend added, and a SIGKILL followed by a restart.
     /// </summary>
-    [Fact]
-    public async Task Chaos_restarts_crashes_and_scale_out_lose_nothing()
+    [Theory]
+    [InlineData(PostgresServer.Sqlite)]
+    [InlineData(PostgresServer.PostgreSql)]
+    public async Task Chaos_restarts_crashes_and_scale_out_lose_nothing(string journal)
     {
-        await using var cluster = await TestCluster.StartAsync(backends: 1);
+        await using var postgres = await PostgresServer.ForJournalAsync(journal);
+        await using var cluster = await TestCluster.StartAsync(backends: 1, environment: postgres?.JournalEnvironment);
         await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 30, rooms: 6, interval: TimeSpan.FromMilliseconds(500));
         var faults = new List<(string Name, TimeSpan At)>();
         var settle = TimeSpan.FromSeconds(8);
