@@ -7,18 +7,22 @@
 #   ./run.sh --frontends 2 --backends 3   a bigger local cluster; `./ssctl cluster show` lists it
 #   ./run.sh --watch                      the backend runs under `dotnet watch`: a code change restarts it while
 #                                         the frontend and every browser stay connected
+#   ./run.sh --postgres                   the journal on a private PostgreSQL server (data/postgres, port 55432),
+#                                         started and stopped with the cluster (needs Debian's postgresql)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 watch=0
+postgres=0
 frontends=1
 backends=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --watch) watch=1 ;;
+    --postgres) postgres=1 ;;
     --frontends) frontends=${2:?--frontends needs a number}; shift ;;
     --backends) backends=${2:?--backends needs a number}; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +51,8 @@ stop() {
   for _ in $(seq 1 40); do kill -0 $all 2>/dev/null || break; sleep 0.5; done
   kill -KILL $all 2>/dev/null
   wait 2>/dev/null || true
+  # The journal last, once no backend writes to it.
+  [[ $postgres == 0 ]] || hosts/postgres.sh stop "$PWD/data/postgres" || true
 }
 trap stop INT TERM EXIT
 
@@ -56,6 +62,14 @@ start() {
   "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
 }
+
+if [[ $postgres == 1 ]]; then
+  postgres_port=55432
+  hosts/postgres.sh start "$PWD/data/postgres" $postgres_port >/dev/null
+  echo "PostgreSQL journal: Host=127.0.0.1;Port=$postgres_port;Username=postgres;Database=postgres (data/postgres)"
+  export JOURNAL_PROVIDER=PostgreSQL15
+  export JOURNAL_CONNECTION_STRING="Host=127.0.0.1;Port=$postgres_port;Username=postgres;Database=postgres"
+fi
 
 seeds=$(for ((i = 0; i < frontends; i++)); do printf '127.0.0.1:%d,' $((4053 + i)); done)
 export AKKA_SEEDS=${AKKA_SEEDS:-${seeds%,}}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (NuGet and npm packages, Debian's chromium, mosquitto-clients and iptables), builds everything, runs every
+# Installs what the tests need (NuGet and npm packages; Debian's chromium, mosquitto-clients, postgresql, iptables and
+# haproxy), builds everything, runs every
 # test suite (.NET unit and end-to-end, Vitest, browser end-to-end), and ends with one line: "N passed, N failed".
 #   ./test.sh          everything
 #   ./test.sh --fast   the unit specs and Vitest only: no cluster is started, no Debian package is needed
@@ -26,13 +27,16 @@ finish() {
 }
 
 # --- install and build
-# Debian packages the tests drive: chromium (browser tests), mosquitto's clients (MQTT tests) and iptables (the
-# network partition tests, which run nodes on hosts made of network namespaces: hosts/netns.sh).
+# Debian packages the tests drive: chromium (browser tests), mosquitto's clients (MQTT tests), PostgreSQL's server
+# (the journal tests start private servers: hosts/postgres.sh), iptables and HAProxy (the network partition tests run
+# nodes on hosts made of network namespaces behind a load balancer: hosts/netns.sh, hosts/haproxy.cfg).
 missing=()
 if [[ $fast == 0 ]]; then
   [[ -n ${CHROMIUM_PATH:-} ]] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 fi
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]}"

@@ -5,10 +5,12 @@
 #   bench/run.sh            the full run (about 15 minutes): refreshes docs/benchmarks.md
 #   bench/run.sh --quick    under 4 minutes: raw and SocketStarter at 200 x 5 (after warm-up), 1000 x 4, 10k idle and
 #                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
+#   bench/run.sh --rolling  the rolling deploy only (3 backends restarted one after another); prints its rows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export root=$PWD
 quick=0; [[ ${1:-} == --quick ]] && quick=1
+rolling_only=0; [[ ${1:-} == --rolling ]] && rolling_only=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 dotnet build SocketStarter.sln -c Release --nologo -v quiet
@@ -67,6 +69,7 @@ record() { tee -a "$results"; }
 idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
 [[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
 
+[[ $rolling_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
   echo "== $system"
   metrics_args=()
@@ -94,6 +97,7 @@ done
 # supervisor with a fixed port does), with 1 and 2 backends
 stall_backends=(1 2); faults=(graceful kill)
 [[ $quick == 1 ]] && { stall_backends=(2); faults=(graceful); }
+[[ $rolling_only == 1 ]] && stall_backends=()
 for backends in "${stall_backends[@]}"; do
   for fault in "${faults[@]}"; do
     echo "== stall: $fault, $backends backend(s)"
@@ -109,6 +113,26 @@ for backends in "${stall_backends[@]}"; do
     stop_all
   done
 done
+
+# --- rolling deploy: 3 backends restarted gracefully one after another, as a deploy does, under 200 clients x 2
+# msg/s; one measured run per restart, the cluster kept between them
+if [[ $quick == 0 ]]; then
+  echo "== rolling deploy: 3 backends"
+  start_socketstarter 3
+  export work db seed
+  for step in 1 2 3; do
+    victim=$(cat "$work/backend$step.pid")
+    victim_port=$(tr '\0' '\n' < "/proc/$victim/environ" | sed -n 's/^AKKA_PORT=//p')
+    stop="kill -TERM $victim; while kill -0 $victim 2>/dev/null; do sleep 0.05; done"
+    loadgen chat --system socketstarter --url "$url" --clients 200 --rooms 10 --rate 2 --seconds 20 \
+      --fault-at 5 --fault-cmd "$stop; $(declare -f free_port start_backend); start_backend backend$step $victim_port" \
+      | sed "s/\"scenario\":\"chat\"/\"scenario\":\"stall\",\"fault\":\"rolling\",\"step\":$step,\"backends\":3/" | record
+    # The restarted backend ready (and its shards back) before the next one goes.
+    sleep 5
+  done
+  stop_all
+fi
+if [[ $rolling_only == 1 ]]; then cat "$results"; exit 0; fi
 
 echo "== targets"
 loadgen targets "$results"

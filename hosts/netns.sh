@@ -8,7 +8,10 @@
 #   netns.sh heal NAME I J       ... they do again
 #   netns.sh isolate NAME I      host I reaches no other host (the root namespace still reaches it)
 #   netns.sh rejoin NAME I       undoes isolate
-# Needs root, iproute2 and iptables. NAME: up to 8 letters and digits.
+#   netns.sh slow NAME MS LOSS   every packet between hosts is delayed MS milliseconds and LOSS percent are dropped
+#                                (a user-space delayer per host on an NFQUEUE: hosts/delay.c; this kernel has no netem)
+#   netns.sh fast NAME           undoes slow
+# Needs root, iproute2 and iptables (slow also a C compiler and libnetfilter-queue-dev). NAME: up to 8 letters and digits.
 set -euo pipefail
 command -v iptables >/dev/null || { echo "netns.sh needs iptables (Debian package iptables)" >&2; exit 2; }
 action=${1:?usage: netns.sh up|down|cut|heal|isolate|rejoin NAME ...}
@@ -42,28 +45,53 @@ case $action in
     done
     ;;
   down)
+    "$0" fast "$name" 2>/dev/null || true
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^${name}[0-9]+$" || true); do ip netns del "$ns"; done
     ip link del "$bridge" 2>/dev/null || true
     ;;
   cut|heal)
     i=${3:?I missing}; j=${4:?J missing}
-    flag=-A; [[ $action == heal ]] && flag=-D
+    # Inserted first in the chain: ahead of slow's queue, which would let a packet through past them.
+    flag=-I; [[ $action == heal ]] && flag=-D
     drop_between "$flag" "$i" "$(address "$j")"
     drop_between "$flag" "$j" "$(address "$i")"
     ;;
   isolate|rejoin)
     i=${3:?I missing}
-    flag=-A; [[ $action == rejoin ]] && flag=-D
+    flag=-I; [[ $action == rejoin ]] && flag=-D
     # Everything on the hosts' network but the root namespace (.1), which plays the clients and the operator.
     in_host "$i" iptables "$flag" INPUT -s "$subnet.0/24" -j DROP
     in_host "$i" iptables "$flag" OUTPUT -d "$subnet.0/24" -j DROP
-    if [[ $flag == -A ]]; then
+    if [[ $flag == -I ]]; then
       in_host "$i" iptables -I INPUT -s "$subnet.1" -j ACCEPT
       in_host "$i" iptables -I OUTPUT -d "$subnet.1" -j ACCEPT
     else
       in_host "$i" iptables -D INPUT -s "$subnet.1" -j ACCEPT
       in_host "$i" iptables -D OUTPUT -d "$subnet.1" -j ACCEPT
     fi
+    ;;
+  slow)
+    ms=${3:?MS missing}; loss=${4:?LOSS missing}
+    delayer="${TMPDIR:-/tmp}/socketstarter-delay"
+    source="$(dirname "$0")/delay.c"
+    if [[ ! -x $delayer || $source -nt $delayer ]]; then
+      cc -O2 -o "$delayer" "$source" -lnetfilter_queue \
+        || { echo "netns.sh slow needs a C compiler and libnetfilter-queue-dev" >&2; exit 2; }
+    fi
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^${name}[0-9]+$"); do
+      ip netns exec "$ns" "$delayer" 0 "$ms" "$loss" >/dev/null 2>&1 &
+      echo $! > "/run/$ns-delay.pid"
+      # Not the root namespace (.1: clients, operator); --queue-bypass: packets pass if the delayer is gone.
+      ip netns exec "$ns" iptables -A OUTPUT -d "$subnet.1" -j ACCEPT
+      ip netns exec "$ns" iptables -A OUTPUT -d "$subnet.0/24" -j NFQUEUE --queue-num 0 --queue-bypass
+    done
+    ;;
+  fast)
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^${name}[0-9]+$"); do
+      ip netns exec "$ns" iptables -D OUTPUT -d "$subnet.0/24" -j NFQUEUE --queue-num 0 --queue-bypass 2>/dev/null || true
+      ip netns exec "$ns" iptables -D OUTPUT -d "$subnet.1" -j ACCEPT 2>/dev/null || true
+      [[ -f /run/$ns-delay.pid ]] && { kill "$(cat "/run/$ns-delay.pid")" 2>/dev/null || true; rm -f "/run/$ns-delay.pid"; }
+    done
     ;;
   *) echo "unknown action $action" >&2; exit 2 ;;
 esac

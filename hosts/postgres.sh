@@ -19,7 +19,11 @@ case $action in
     address=${4:-127.0.0.1}
     namespace=${5:-}
     mkdir -p "$dir"
-    [[ $(id -u) == 0 ]] && chown postgres: "$dir"
+    if [[ $(id -u) == 0 ]]; then
+      chown postgres: "$dir"
+      runuser -u postgres -- test -x "$dir" \
+        || { echo "the postgres user cannot reach $dir: make the folders above it searchable (chmod o+x) or choose another" >&2; exit 2; }
+    fi
     chmod 700 "$dir"
     if [[ ! -f $dir/PG_VERSION ]]; then
       as_owner "$bin/initdb" -D "$dir" -U postgres -A trust --no-sync >"$dir.initdb.log" 2>&1 \

@@ -44,6 +44,12 @@ public sealed class NetworkHosts : IAsyncDisposable
 
     public Task Rejoin(NetworkHost host) => Run("rejoin", _name, host.Index.ToString());
 
+    /// <summary>Every packet a host sends to another is held <paramref name="delayMs"/> and <paramref name="lossPercent"/> are dropped.</summary>
+    public Task Slow(int delayMs, double lossPercent) =>
+        Run("slow", _name, delayMs.ToString(), lossPercent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public Task Fast() => Run("fast", _name);
+
     public async ValueTask DisposeAsync() => await Run("down", _name);
 
     private static async Task Run(params string[] arguments)

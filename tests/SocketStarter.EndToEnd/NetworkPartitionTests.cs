@@ -196,6 +196,32 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         await load.AssertRoomsHoldEverySentMessageOnce(deployment.Balancer.WebSocketUri);
     }
 
+    [Fact]
+    public async Task Delay_and_loss_between_every_host_for_thirty_seconds_slow_the_chat_but_lose_nothing()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        await using var load = await deployment.StartLoadAsync();
+        await Task.Delay(3000);
+
+        var slowAt = load.Now;
+        await deployment.Hosts.Slow(delayMs: 100, lossPercent: 1);
+        await Task.Delay(TimeSpan.FromSeconds(30));
+        await deployment.Hosts.Fast();
+        var fastAt = load.Now;
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        await load.StopAsync(TimeSpan.FromSeconds(20));
+
+        var during = load.Clients.SelectMany(c => c.RoundTrips).Where(r => r.SentAt >= slowAt && r.SentAt < fastAt)
+            .Select(r => r.Took.TotalMilliseconds).Order().ToList();
+        output.WriteLine($"100 ms each way and 1% loss between hosts for 30 s: {during.Count} messages came back, "
+            + $"p50 {during[during.Count / 2]:F0} ms, longest {during[^1]:F0} ms; after: longest "
+            + $"{load.LongestRoundTrip(fastAt, load.Now).TotalMilliseconds:F0} ms; clients moved: {load.Clients.Sum(c => c.Resumes.Count)}");
+        await CatchUp(load);
+        Assert.NotEmpty(during);
+        load.AssertNothingLost(allowGaps: true);
+        await load.AssertRoomsHoldEverySentMessageOnce(deployment.Balancer.WebSocketUri);
+    }
+
     /// <summary>
     /// A batch persisted but not delivered (its backend cut off, or the journal's answer lost after the commit) is a
     /// gap in a client's stream, which clients fill with <c>since</c> as after a crash (docs/protocol.md).
