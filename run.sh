@@ -47,9 +47,9 @@ stop() {
   # does not pass it on. Each node shuts down gracefully (a backend hands its shards off and leaves the cluster);
   # whatever still runs after 20 s is killed.
   local all; all=$(tree "${pids[@]}")
-  kill -TERM $all 2>/dev/null
+  kill -TERM $all 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 $all 2>/dev/null || break; sleep 0.5; done
-  kill -KILL $all 2>/dev/null
+  kill -KILL $all 2>/dev/null || true
   wait 2>/dev/null || true
   # The journal last, once no backend writes to it.
   [[ $postgres == 0 ]] || hosts/postgres.sh stop "$PWD/data/postgres" || true

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (NuGet and npm packages; Debian's chromium, mosquitto-clients, postgresql, iptables and
-# haproxy), builds everything, runs every
+# Installs what the tests need (NuGet and npm packages; Debian's chromium, mosquitto-clients, postgresql, iptables,
+# haproxy and libnetfilter-queue-dev), builds everything, runs every
 # test suite (.NET unit and end-to-end, Vitest, browser end-to-end), and ends with one line: "N passed, N failed".
 #   ./test.sh          everything
 #   ./test.sh --fast   the unit specs and Vitest only: no cluster is started, no Debian package is needed
@@ -37,6 +37,9 @@ if [[ $fast == 0 ]]; then
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  # The delayer of the delay-and-loss test is built from hosts/delay.c.
+  command -v cc >/dev/null 2>&1 || missing+=(gcc)
+  [[ -f /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] || missing+=(libnetfilter-queue-dev)
 fi
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]}"
