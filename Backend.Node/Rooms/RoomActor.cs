@@ -40,6 +40,8 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
     private long _snapshotAt;
     /// <summary>Per frontend node: the batches sent and not yet confirmed, oldest first (last seq, when sent).</summary>
     private readonly Dictionary<IActorRef, Queue<(long Seq, DateTime SentAt)>> _unconfirmed = new();
+    /// <summary>Fan-outs known to be gone (their node stopped or was downed): nothing they were sent holds the room back.</summary>
+    private readonly HashSet<IActorRef> _goneFrontends = new();
 
     private sealed record CheckDelivery
     {
@@ -75,6 +77,14 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
             ResumeWriting();
         });
         Command<CheckDelivery>(_ => ResumeWriting());
+        // A frontend that died confirms nothing: without this, every window of batches would wait out the timeout
+        // for as long as its members' sessions stay (their resume window).
+        Command<Terminated>(terminated =>
+        {
+            _goneFrontends.Add(terminated.ActorRef);
+            _unconfirmed.Remove(terminated.ActorRef);
+            ResumeWriting();
+        });
         Command<SaveSnapshotSuccess>(success =>
             DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { });
@@ -179,7 +189,12 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         foreach (var frontend in _state.FrontendsExcept(null))
         {
             frontend.Tell(batch);
-            if (!_unconfirmed.TryGetValue(frontend, out var sent)) _unconfirmed[frontend] = sent = new();
+            if (_goneFrontends.Contains(frontend)) continue;
+            if (!_unconfirmed.TryGetValue(frontend, out var sent))
+            {
+                _unconfirmed[frontend] = sent = new();
+                Context.Watch(frontend);
+            }
             sent.Enqueue((lastSeq, now));
         }
     }

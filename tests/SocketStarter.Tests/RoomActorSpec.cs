@@ -111,6 +111,26 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
     }
 
     [Fact]
+    public void A_frontend_that_is_gone_holds_nothing_back()
+    {
+        var room = StartRoom();
+        var (gone, serving) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s1", "alice", gone);
+        Join(room, "s2", "bob", serving);
+        for (var i = 1; i <= RoomActor.DeliveryWindow; i++) Post(room, "s2", $"m{i}", $"c2:{i}");
+        room.Tell(new RoomCommands.Delivered(_roomId, RoomActor.DeliveryWindow), serving);
+
+        // Its node was downed: the room does not wait out the delivery timeout for its confirmations.
+        Watch(gone.Ref);
+        Sys.Stop(gone.Ref);
+        ExpectTerminated(gone.Ref);
+        room.Tell(new RoomCommands.Post(_roomId, "s2", ++_opId, "bob", "after", null, "c2:99"), TestActor);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId, RoomActor.DeliveryTimeout / 2);
+        Assert.Contains("after", serving.FishForMessage<FrontendCommands.RoomMessages>(m => m.Frames[^1].Seq == RoomActor.DeliveryWindow + 1)
+            .Frames.Single().Frame);
+    }
+
+    [Fact]
     public void Posts_arriving_while_a_batch_is_written_are_delivered_in_seq_order_each_once()
     {
         var room = StartRoom();
