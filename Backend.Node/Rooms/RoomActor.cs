@@ -40,6 +40,8 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
     private long _snapshotAt;
     /// <summary>Per frontend node: the batches sent and not yet confirmed, oldest first (last seq, when sent).</summary>
     private readonly Dictionary<IActorRef, Queue<(long Seq, DateTime SentAt)>> _unconfirmed = new();
+    /// <summary>Per session, the step (join, leave, rebind, rename) last answered: see <see cref="AnsweredBefore"/>.</summary>
+    private readonly Dictionary<string, long> _lastAnswered = new();
     /// <summary>Fan-outs known to be gone (their node stopped or was downed): nothing they were sent holds the room back.</summary>
     private readonly HashSet<IActorRef> _goneFrontends = new();
 
@@ -65,10 +67,10 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         Recover<IRoomEvent>(_state.Apply);
 
         Command<RoomCommands.Post>(post => { if (_holding) Stash.Stash(); else HandlePost(post); });
-        Command<RoomCommands.Join>(join => WhenWritten(() => HandleJoin(join)));
-        Command<RoomCommands.Leave>(leave => WhenWritten(() => HandleLeave(leave)));
-        Command<RoomCommands.Rebind>(rebind => WhenWritten(() => HandleRebind(rebind)));
-        Command<RoomCommands.Rename>(rename => WhenWritten(() => HandleRename(rename)));
+        Command<RoomCommands.Join>(join => { if (!AnsweredBefore(join)) WhenWritten(() => HandleJoin(join)); });
+        Command<RoomCommands.Leave>(leave => { if (!AnsweredBefore(leave)) WhenWritten(() => HandleLeave(leave)); });
+        Command<RoomCommands.Rebind>(rebind => { if (!AnsweredBefore(rebind)) WhenWritten(() => HandleRebind(rebind)); });
+        Command<RoomCommands.Rename>(rename => { if (!AnsweredBefore(rename)) WhenWritten(() => HandleRename(rename)); });
         Command<RoomQueries.GetMemberCount>(_ => Sender.Tell(new RoomQueries.MemberCount(_roomId, _state.MemberCount)));
         Command<RoomCommands.Delivered>(delivered =>
         {
@@ -108,6 +110,26 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         }
         _holding = true;
         Stash.Stash();
+    }
+
+    /// <summary>
+    /// A retry of the step last answered for that session (the session resends every 500 ms until answered, and a
+    /// catch-up of thousands of messages takes longer than that to send) is answered again without sending its
+    /// frames twice. In memory only: after a restart a retry is handled as new, which the steps allow.
+    /// </summary>
+    private bool AnsweredBefore(RoomCommands.IRoomCommand command)
+    {
+        if (!_lastAnswered.TryGetValue(command.SessionId, out var opId) || opId != command.OpId) return false;
+        Sender.Tell(new RoomReplies.Done(_roomId, command.OpId));
+        return true;
+    }
+
+    private void Answer(IActorRef replyTo, RoomCommands.IRoomCommand command)
+    {
+        // Nothing is kept for a session that left: a retry of its leave finds no member and sends nothing.
+        if (command is RoomCommands.Leave) _lastAnswered.Remove(command.SessionId);
+        else _lastAnswered[command.SessionId] = command.OpId;
+        replyTo.Tell(new RoomReplies.Done(_roomId, command.OpId));
     }
 
     private void HandlePost(RoomCommands.Post post)
@@ -251,7 +273,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         join.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, join.SessionId, frame));
         foreach (var message in history.Skip(fits))
             join.Frontend.Tell(new FrontendCommands.ToSession(join.SessionId, ServerFrames.Message(_roomId, message)));
-        replyTo.Tell(new RoomReplies.Done(_roomId, join.OpId));
+        Answer(replyTo, join);
     }
 
     /// <summary>2 MiB of text: with JSON escaping twice over (frame, then wire) at worst 8 MiB of remoting frame.</summary>
@@ -270,7 +292,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
                 member.Frontend.Tell(new FrontendCommands.Unsubscribe(_roomId, leave.SessionId, leave.Expired ? null : ServerFrames.Left(_roomId)));
                 BroadcastPresence(ServerFrames.Presence(_roomId, joined: null, left: member.Name), exceptSessionId: leave.SessionId);
             }
-            replyTo.Tell(new RoomReplies.Done(_roomId, leave.OpId));
+            Answer(replyTo, leave);
         });
     }
 
@@ -281,7 +303,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
         PersistThen(_state.DecideRebind(rebind), _ =>
         {
             if (isMember) rebind.Frontend.Tell(new FrontendCommands.Subscribe(_roomId, rebind.SessionId, Frame: null));
-            replyTo.Tell(new RoomReplies.Done(_roomId, rebind.OpId));
+            Answer(replyTo, rebind);
         });
     }
 
@@ -296,7 +318,7 @@ public sealed class RoomActor : ReceivePersistentActor, IWithTimers
                 BroadcastPresence(ServerFrames.Presence(_roomId, joined: null, left: previousName), exceptSessionId: rename.SessionId);
                 BroadcastPresence(ServerFrames.Presence(_roomId, joined: rename.Name, left: null), exceptSessionId: rename.SessionId);
             }
-            replyTo.Tell(new RoomReplies.Done(_roomId, rename.OpId));
+            Answer(replyTo, rename);
         });
     }
 

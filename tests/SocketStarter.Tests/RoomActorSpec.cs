@@ -111,6 +111,24 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
     }
 
     [Fact]
+    public void A_join_retried_before_its_answer_arrived_sends_the_catch_up_once()
+    {
+        var room = StartRoom();
+        var frontend = CreateTestProbe();
+        Join(room, "s1", "alice", frontend);
+        Post(room, "s1", "hello", "c1:1");
+        frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        // The session resends the same step (same op id) until it is answered.
+        var join = new RoomCommands.Join(_roomId, "s2", ++_opId, "bob", frontend, Since: 0);
+        room.Tell(join, TestActor);
+        room.Tell(join, TestActor);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == join.OpId);
+        ExpectMsg<RoomReplies.Done>(d => d.OpId == join.OpId);
+        Assert.Single(frontend.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m).OfType<FrontendCommands.Subscribe>());
+    }
+
+    [Fact]
     public void A_frontend_that_is_gone_holds_nothing_back()
     {
         var room = StartRoom();
