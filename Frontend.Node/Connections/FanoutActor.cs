@@ -31,6 +31,10 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>Resuming connections by connection id, until the session acknowledges their attach: a wrong token
     /// must not take the session's frames away from the connection that owns it.</summary>
     private readonly Dictionary<string, (string SessionId, Route Route)> _resuming = new();
+    /// <summary>How many resuming connections each session has: a room's subscribe for one of them is kept. A count
+    /// per session, not a scan of <see cref="_resuming"/>: a mass resume (a frontend's clients moving here) would make
+    /// every subscribe scan thousands.</summary>
+    private readonly Dictionary<string, int> _resumingSessions = new();
     private readonly Dictionary<string, IActorRef> _byConnection = new();
     private readonly Dictionary<string, HashSet<string>> _roomMembers = new();
     private readonly Dictionary<string, HashSet<string>> _sessionRooms = new();
@@ -45,7 +49,11 @@ public sealed class FanoutActor : ReceiveActor
         {
             var route = new Route(register.ConnectionId, register.Connection, register.Writer);
             if (register.Resuming)
+            {
+                StopResuming(register.ConnectionId);
                 _resuming[register.ConnectionId] = (register.SessionId, route);
+                _resumingSessions[register.SessionId] = _resumingSessions.GetValueOrDefault(register.SessionId) + 1;
+            }
             else
                 _bySession[register.SessionId] = route;
             _byConnection[register.ConnectionId] = register.Connection;
@@ -53,7 +61,7 @@ public sealed class FanoutActor : ReceiveActor
         Receive<Unregister>(unregister =>
         {
             _byConnection.Remove(unregister.ConnectionId);
-            _resuming.Remove(unregister.ConnectionId);
+            StopResuming(unregister.ConnectionId);
             if (_bySession.TryGetValue(unregister.SessionId, out var route) && route.ConnectionId == unregister.ConnectionId)
             {
                 _bySession.Remove(unregister.SessionId);
@@ -64,7 +72,7 @@ public sealed class FanoutActor : ReceiveActor
         Receive<FrontendCommands.Acknowledged>(ack =>
         {
             // The first acknowledgement of a resuming connection is its attach's: the token was right.
-            if (_resuming.Remove(ack.ConnectionId, out var resumed) && resumed.SessionId == ack.SessionId)
+            if (StopResuming(ack.ConnectionId) is { } resumed && resumed.SessionId == ack.SessionId)
                 _bySession[ack.SessionId] = resumed.Route;
             ToConnection(ack.ConnectionId, ack);
         });
@@ -73,7 +81,7 @@ public sealed class FanoutActor : ReceiveActor
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {
-            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resuming.Values.Any(r => r.SessionId == subscribe.SessionId)) return;
+            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId)) return;
             Members(subscribe.RoomId).Add(subscribe.SessionId);
             if (!_sessionRooms.TryGetValue(subscribe.SessionId, out var rooms)) _sessionRooms[subscribe.SessionId] = rooms = new();
             rooms.Add(subscribe.RoomId);
@@ -117,6 +125,15 @@ public sealed class FanoutActor : ReceiveActor
         foreach (var sessionId in members)
             if (sessionId != roomFrame.ExceptSessionId && ToSession(sessionId, outgoing))
                 SocketStarterMetrics.Deliveries.Add(1);
+    }
+
+    /// <summary>The connection is no longer resuming (acknowledged, refused or gone): what it was, if it was.</summary>
+    private (string SessionId, Route Route)? StopResuming(string connectionId)
+    {
+        if (!_resuming.Remove(connectionId, out var resuming)) return null;
+        if (_resumingSessions[resuming.SessionId] == 1) _resumingSessions.Remove(resuming.SessionId);
+        else _resumingSessions[resuming.SessionId]--;
+        return resuming;
     }
 
     private HashSet<string> Members(string roomId)

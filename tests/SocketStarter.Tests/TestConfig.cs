@@ -9,6 +9,9 @@ public static class TestConfig
     /// <summary>In-memory journal, and every wire message through the real serializer, as between nodes.</summary>
     public static readonly Config Persistent = ConfigurationFactory.ParseString($$"""
         akka.loglevel = WARNING
+        # The default 3 s was seen to run out on a loaded 2-core machine (a fresh room's first join, 1 run in 9);
+        # waiting longer for an expected message weakens no assertion.
+        akka.test.single-expect-default = 10s
         akka.actor.serialize-messages = on
         akka.actor.serializers.wire = "{{typeof(WireSerializer).AssemblyQualifiedName}}"
         akka.actor.serialization-bindings { "{{typeof(IWireMessage).AssemblyQualifiedName}}" = wire }
