@@ -31,7 +31,7 @@ while (true)
     builder.WebHost.UseUrls(management.Url);
     SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
-        .AddSocketStarterCluster(cluster)
+        .AddSocketStarterCluster(cluster, beforeJoining: JournalWarmupHostingExtensions.WarmJournal(recoveries: 16, limit: TimeSpan.FromSeconds(10)))
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
@@ -10,9 +12,24 @@ namespace SocketStarter.Shared.Hosting;
 
 public static class ClusterHostingExtensions
 {
-    /// <summary>Remoting, cluster membership, split-brain resolver and wire serialization, shared by both roles.</summary>
-    public static AkkaConfigurationBuilder AddSocketStarterCluster(this AkkaConfigurationBuilder builder, ClusterNodeSettings settings)
+    /// <summary>
+    /// Remoting, cluster membership, split-brain resolver and wire serialization, shared by both roles. With
+    /// <paramref name="beforeJoining"/>, the node joins the seeds only once that has completed (its actor system
+    /// runs meanwhile); without, it joins at start.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddSocketStarterCluster(this AkkaConfigurationBuilder builder, ClusterNodeSettings settings,
+        Func<ActorSystem, Task>? beforeJoining = null)
     {
+        if (beforeJoining is not null)
+            builder.AddStartup((system, registry) =>
+            {
+                // Not awaited: the host (and its health endpoints) starts meanwhile.
+                _ = Task.Run(async () =>
+                {
+                    await beforeJoining(system);
+                    Cluster.Get(system).JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+                });
+            });
         return builder
             .WithHostLogging()
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.conf"), HoconAddMode.Prepend)
@@ -25,7 +42,7 @@ public static class ClusterHostingExtensions
             .WithClustering(new ClusterOptions
             {
                 Roles = [settings.Role],
-                SeedNodes = settings.Seeds.ToArray(),
+                SeedNodes = beforeJoining is null ? settings.Seeds.ToArray() : [],
             })
             // The frontends hold every client socket: whatever the failure, a frontend survives, so a crashed or
             // cut-off backend never downs a frontend, and frontends cut from each other do not down each other.

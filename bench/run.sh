@@ -6,11 +6,14 @@
 #   bench/run.sh --quick    under 4 minutes: raw and SocketStarter at 200 x 5 (after warm-up), 1000 x 4, 10k idle and
 #                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
 #   bench/run.sh --rolling  the rolling deploy only (3 backends restarted one after another); prints its rows
+#   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
+#   backends, as a deployment on several hosts has it (needs Debian's postgresql)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export root=$PWD
 quick=0; [[ ${1:-} == --quick ]] && quick=1
 rolling_only=0; [[ ${1:-} == --rolling ]] && rolling_only=1
+postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 dotnet build SocketStarter.sln -c Release --nologo -v quiet
@@ -20,7 +23,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/socketstarter-bench.XXXX")
 results=$work/results.jsonl
 pids=()
 cleanup() { for pid in "${pids[@]}" $(cat "$work"/*.pid 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+stop_postgres() { [[ $postgres == 0 ]] || hosts/postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true; }
+trap 'cleanup; stop_postgres' EXIT
+if [[ $postgres == 1 ]]; then
+  chmod o+x "$work"
+  postgres_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  hosts/postgres.sh start "$work/postgres" "$postgres_port" >/dev/null
+  export JOURNAL_PROVIDER=PostgreSQL15
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 loadgen() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll "$@"; }
@@ -43,13 +53,18 @@ start_signalr() {
 start_backend() {
   local management; management=$(free_port)
   echo "http://127.0.0.1:$management/metrics" > "$work/$1.metrics"
-  ( export AKKA_PORT=${2:-$(free_port)} MANAGEMENT_PORT=$management JOURNAL_CONNECTION_STRING="Data Source=$db" AKKA_SEEDS="127.0.0.1:$seed"
+  ( export AKKA_PORT=${2:-$(free_port)} MANAGEMENT_PORT=$management JOURNAL_CONNECTION_STRING="$journal" AKKA_SEEDS="127.0.0.1:$seed"
     mkdir -p "$work/$1" && cd "$work/$1" && exec setsid dotnet "$root/Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll" ) > "$work/$1.log" 2>&1 &
   echo $! > "$work/$1.pid"
 }
 # start_socketstarter <backends> [cold]: with "cold", nothing at all is sent before the caller's first scenario
 start_socketstarter() {
-  local backends=$1 http; http=$(free_port); seed=$(free_port); db="$work/journal-$RANDOM.db"
+  local backends=$1 http; http=$(free_port); seed=$(free_port); journal="Data Source=$work/journal-$RANDOM.db"
+  if [[ $postgres == 1 ]]; then # a fresh database per cluster
+    local database="bench$RANDOM"
+    psql -h 127.0.0.1 -p "$postgres_port" -U postgres -qc "create database $database"
+    journal="Host=127.0.0.1;Port=$postgres_port;Username=postgres;Database=$database"
+  fi
   # Every load generator client comes from 127.0.0.1: the per-address connection limit would refuse the 201st.
   AKKA_PORT=$seed AKKA_SEEDS="127.0.0.1:$seed" ASPNETCORE_URLS="http://127.0.0.1:$http" MQTT_PORT=0 MANAGEMENT_PORT=0 \
     MAX_CONNECTIONS_PER_ADDRESS=1000000 dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll > "$work/frontend.log" 2>&1 &
@@ -106,7 +121,7 @@ for backends in "${stall_backends[@]}"; do
     victim_port=$(tr '\0' '\n' < "/proc/$victim/environ" | sed -n 's/^AKKA_PORT=//p')
     if [[ $fault == graceful ]]; then stop="kill -TERM $victim; while kill -0 $victim 2>/dev/null; do sleep 0.05; done"
     else stop="kill -KILL $victim"; fi
-    export work db seed
+    export work journal seed
     loadgen chat --system socketstarter --url "$url" --clients 200 --rooms 10 --rate 2 --seconds $((quick == 1 ? 15 : 30)) \
       --fault-at 5 --fault-cmd "$stop; $(declare -f free_port start_backend); start_backend restarted $victim_port" \
       | sed "s/\"scenario\":\"chat\"/\"scenario\":\"stall\",\"fault\":\"$fault\",\"backends\":$backends/" | record
@@ -119,7 +134,7 @@ done
 if [[ $quick == 0 ]]; then
   echo "== rolling deploy: 3 backends"
   start_socketstarter 3
-  export work db seed
+  export work journal seed
   for step in 1 2 3; do
     victim=$(cat "$work/backend$step.pid")
     victim_port=$(tr '\0' '\n' < "/proc/$victim/environ" | sed -n 's/^AKKA_PORT=//p')

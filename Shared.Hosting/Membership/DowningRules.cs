@@ -11,7 +11,7 @@ namespace SocketStarter.Shared.Hosting.Membership;
 /// connected</em> (a cycle in the observations: two frontends cut from each other while the backends see both).
 /// Akka's split-brain resolver downs all of them, which took every frontend down. Here they are downed too, except
 /// that when no frontend would be left, the frontend among them the fewest members cannot reach (then the oldest,
-/// then the lowest address) is kept.</item>
+/// then the lowest address) is kept; and likewise a backend when no backend would be left.</item>
 /// <item>The rest of the unreachable members are the other side of a clean partition (or crashed): the side with
 /// more frontends stays; on a tie the side with more members; then the side with the lowest address. The other side
 /// is downed: a crashed or cut-off backend never downs a frontend.</item>
@@ -43,16 +43,30 @@ public static class DowningRules
         var survivors = reachableSurvives ? reachable : other;
         down.UnionWith((reachableSurvives ? other : reachable).Select(m => m.Address));
 
-        if (!survivors.Any(m => m.IsFrontend))
+        // Frontends first: they hold the sockets. Then the backends: two backends that lost each other while the
+        // frontends see both (seen when one restarted on its old address and the other never accepted its new
+        // connection) were both downed, and every room and session stalled until they had started over.
+        KeepOneOf(frontend: true);
+        KeepOneOf(frontend: false);
+        return down;
+
+        // Keeps the indirectly connected member of the role the fewest members cannot reach (then the oldest, then
+        // the lowest address) when none of that role would be left, unless it and a member that stays cannot reach
+        // each other: then the observations could never clear.
+        void KeepOneOf(bool frontend)
         {
-            var keep = indirectlyConnected.Select(address => known[address]).Where(m => m.IsFrontend)
+            var staying = members.Where(m => !down.Contains(m.Address)).Select(m => m.Address).ToHashSet();
+            if (members.Any(m => m.IsFrontend == frontend && staying.Contains(m.Address))) return;
+            var keep = indirectlyConnected.Select(address => known[address])
+                .Where(m => m.IsFrontend == frontend)
+                .Where(m => !relevant.Any(o => (o.Observer == m.Address && staying.Contains(o.Subject))
+                                               || (o.Subject == m.Address && staying.Contains(o.Observer))))
                 .OrderBy(m => relevant.Count(o => o.Subject == m.Address))
                 .ThenBy(m => m.AgeRank)
                 .ThenBy(m => m.Address, Member.AddressOrdering)
                 .FirstOrDefault();
             if (keep is not null) down.Remove(keep.Address);
         }
-        return down;
     }
 
     /// <summary>Does side <paramref name="a"/> stay against side <paramref name="b"/>?</summary>

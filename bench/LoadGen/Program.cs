@@ -170,6 +170,9 @@ static async Task<object> Chat(Options o)
         backendCpuUsPerPost = o.Pids.Length > 1 && sent.Count > 0 ? Math.Round((cpuAfter[^1] - cpuBefore[^1]) * 1e6 / sent.Count) : (double?)null,
         backendBytesPerPost = o.BackendMetrics is not null && sent.Count > 0 ? Math.Round((allocatedAfter - allocatedBefore) / (double)sent.Count) : (double?)null,
         stall,
+        // Where the tail comes from: per second of sending, the median and the slowest latency.
+        latencyBySecond = latencies.GroupBy(l => Math.Floor(l.SentAt)).OrderBy(g => g.Key)
+            .Select(g => { var s = g.Select(l => l.Millis).Order().ToArray(); return new[] { g.Key, Percentile(s, 0.5), Round(s[^1]) }; }).ToArray(),
     };
     foreach (var client in clients) await client.DisposeAsync();
     return result;

@@ -70,6 +70,12 @@ public sealed class DowningRulesSpec
     }
 
     [Fact]
+    public void Two_backends_that_lost_each_other_while_the_frontends_see_both_lose_only_the_younger()
+    {
+        Assert.Equal([B2], Down((B1, B2), (B2, B1)));
+    }
+
+    [Fact]
     public void Nothing_unreachable_downs_nothing()
     {
         Assert.Empty(Down());
