@@ -71,6 +71,9 @@ start_socketstarter() {
   pids+=($!); frontend_pid=$!
   for ((b = 1; b <= backends; b++)); do start_backend "backend$b"; done
   wait_http "http://127.0.0.1:$http/healthz/ready" -f
+  # Every backend an Up member (each warms its journal before it joins), so that no scenario measures the first
+  # rebalance of shards onto a late backend.
+  for ((b = 1; b <= backends; b++)); do wait_http "$(sed 's|/metrics$|/healthz/ready|' "$work/backend$b.metrics")" -f; done
   url="ws://127.0.0.1:$http/ws"
   server_pids="$frontend_pid,$(cat "$work/backend1.pid")"
   metrics_args=(--backend-metrics "$(cat "$work/backend1.metrics")")
