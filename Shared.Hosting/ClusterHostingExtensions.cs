@@ -27,7 +27,9 @@ public static class ClusterHostingExtensions
                 _ = Task.Run(async () =>
                 {
                     await beforeJoining(system);
-                    Cluster.Get(system).JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+                    // Stopped meanwhile (SIGTERM while warming up): nothing to join.
+                    if (!system.WhenTerminated.IsCompleted)
+                        Cluster.Get(system).JoinSeedNodes(settings.Seeds.Select(Address.Parse));
                 });
             });
         return builder
