@@ -14,6 +14,7 @@ using SocketStarter.Shared.Hosting.Management;
 // A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes),
 // or that the cluster downed, shuts its actor system down; it then starts over with a fresh one rather than hang
 // or exit. A SIGTERM or Ctrl-C ends the loop.
+var firstStart = true;
 while (true)
 {
     // No watcher on the working folder for appsettings changes: it woke up on every journal write.
@@ -31,7 +32,11 @@ while (true)
     builder.WebHost.UseUrls(management.Url);
     SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
-        .AddSocketStarterCluster(cluster, beforeJoining: JournalWarmupHostingExtensions.WarmJournal(recoveries: 16, limit: TimeSpan.FromSeconds(10)))
+        .AddSocketStarterCluster(cluster, beforeJoining: firstStart
+            ? JournalWarmupHostingExtensions.WarmJournal(recoveries: 16, limit: TimeSpan.FromSeconds(10))
+            // Starting over, this process's journal is warm already; warming it while the database is unreachable
+            // (a cut-off backend starts over at once) only held pooled connections that the shards then needed.
+            : null)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,
@@ -61,4 +66,5 @@ while (true)
         FrontendWatchdogActor.NoFrontendReason => "No frontend left in this cluster; starting over to join the seeds.",
         _ => "Could not join the cluster in time; starting over.",
     });
+    firstStart = false;
 }
