@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Akka.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -24,24 +23,12 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
 
     public bool IsSqlite => ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
 
-    public bool IsPostgres => ProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Connections one backend opens to PostgreSQL unless its connection string says otherwise. Npgsql's default
-    /// (100) is PostgreSQL's whole default <c>max_connections</c>: a backend taking shards over opened a connection
-    /// per recovering entity, and two backends exhausted the server ("53300: sorry, too many clients already"),
-    /// failing recoveries in a rolling restart. 20 keeps four backends and an operator under the default limit;
-    /// recoveries beyond it wait for a free connection.
-    /// </summary>
-    public const int DefaultPostgresPoolSize = 20;
-
     /// <summary>
     /// SQLite: create the file's folder, switch the file to write-ahead logging so that several backend
     /// processes on one host can share it, and wait for locks rather than fail.
     /// </summary>
     public JournalSettings Prepare()
     {
-        if (IsPostgres) return WithPostgresPoolCap();
         if (!IsSqlite) return this;
         var builder = new SqliteConnectionStringBuilder(ConnectionString) { DefaultTimeout = 30 };
         if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } folder) Directory.CreateDirectory(folder);
@@ -52,15 +39,6 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
             command.CommandText = "PRAGMA journal_mode=WAL;";
             command.ExecuteNonQuery();
         }
-        return this with { ConnectionString = builder.ConnectionString };
-    }
-
-    private JournalSettings WithPostgresPoolCap()
-    {
-        var builder = new DbConnectionStringBuilder { ConnectionString = ConnectionString };
-        string[] poolSizeKeys = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize", "MaximumPoolSize"];
-        if (poolSizeKeys.Any(builder.ContainsKey)) return this;
-        builder["Maximum Pool Size"] = DefaultPostgresPoolSize;
         return this with { ConnectionString = builder.ConnectionString };
     }
 }
