@@ -34,8 +34,8 @@ while (true)
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
         .AddSocketStarterCluster(cluster, beforeJoining: firstStart
             ? JournalWarmupHostingExtensions.WarmJournal(recoveries: 16, limit: TimeSpan.FromSeconds(10))
-            // Starting over, this process's journal is warm already; warming it while the database is unreachable
-            // (a cut-off backend starts over at once) only held pooled connections that the shards then needed.
+            // Starting over, this process's connection pool and compiled queries are warm already, and a cut-off
+            // backend starts over at once, while its database may well be unreachable.
             : null)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)

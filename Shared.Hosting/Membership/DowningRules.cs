@@ -40,7 +40,6 @@ public static class DowningRules
 
         var down = new HashSet<Address>(indirectlyConnected);
         var reachableSurvives = cleanlyCut.Count == 0 || Survives(reachable, other);
-        var survivors = reachableSurvives ? reachable : other;
         down.UnionWith((reachableSurvives ? other : reachable).Select(m => m.Address));
 
         // Frontends first: they hold the sockets. Then the backends: two backends that lost each other while the
