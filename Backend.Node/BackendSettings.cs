@@ -1,4 +1,4 @@
-using SocketStarter.Backend.Sessions;
+using SocketStarter.Gateway.Backend.Sessions;
 using SocketStarter.Shared.Hosting;
 
 namespace SocketStarter.Backend;
@@ -13,10 +13,8 @@ public sealed record BackendSettings(SessionSettings Sessions, TimeSpan JoinWatc
             new SessionSettings(
                 // How long a disconnected client may come back to its name and rooms (docs/protocol.md).
                 ResumeWindow: read.Seconds("RESUME_WINDOW_SECONDS", 60, min: 1, max: 86_400),
-                // A call to a room or the name registry unanswered this long is sent again (a shard moving).
-                RetryInterval: TimeSpan.FromMilliseconds(500),
-                // Each room costs a membership and presence frames to its members: one client must not hold thousands.
-                MaxRooms: read.Int("MAX_ROOMS_PER_SESSION", 100, min: 1, max: 100_000)),
+                // A call to a topic or an application entity unanswered this long is sent again (a shard moving).
+                RetryInterval: TimeSpan.FromMilliseconds(500)),
             // A join not completed by then starts the actor system over rather than hang.
             JoinWatchdog: read.Seconds("JOIN_WATCHDOG_SECONDS", 20, min: 2, max: 3600),
             // A few seconds more than a frontend takes to restart: sooner, a backend would leave during an ordinary one.

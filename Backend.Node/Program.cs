@@ -5,9 +5,8 @@ using Akka.Persistence.Sql.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketStarter.Backend;
 using SocketStarter.Backend.Membership;
-using SocketStarter.Backend.Names;
-using SocketStarter.Backend.Rooms;
-using SocketStarter.Backend.Sessions;
+using SocketStarter.Gateway.Backend;
+using SocketStarter.Samples.Chat;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -22,9 +21,10 @@ while (true)
     builder.Logging.AddNodeLogging();
     // Every setting is read and checked here, before anything starts: a bad value stops the node with its name.
     var configuration = builder.Configuration;
-    var (cluster, settings, management) = SettingsReader.OrExit(() => (
+    var (cluster, settings, chat, management) = SettingsReader.OrExit(() => (
         ClusterNodeSettings.FromConfiguration(configuration, ClusterNodeSettings.BackendRole, defaultPort: 0),
         BackendSettings.FromConfiguration(configuration),
+        ChatSettings.FromConfiguration(configuration),
         ManagementSettings.FromConfiguration(configuration, defaultPort: 0)));
     var journal = JournalSettings.FromConfiguration(configuration).Prepare();
 
@@ -43,11 +43,7 @@ while (true)
             // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
             journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
         .WithJournalTuning(journal)
-        .AddBackendShards(
-            session: registry => sessionId => SessionActor.Props(
-                sessionId, registry.Get<ShardRegions.RoomRegion>(), registry.Get<ShardRegions.NameRegion>(), settings.Sessions),
-            room: RoomActor.Props,
-            name: NameActor.Props)
+        .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat))
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
     await using var host = builder.Build();

@@ -1,6 +1,6 @@
 namespace SocketStarter.Messages;
 
-/// <summary>Every message that crosses nodes or is persisted; bound to <see cref="Serialization.WireSerializer"/>.</summary>
+/// <summary>Every gateway message that crosses nodes or is persisted; bound to <see cref="Serialization.WireSerializer"/>.</summary>
 public interface IWireMessage;
 
 public interface IWithSessionId
@@ -8,19 +8,23 @@ public interface IWithSessionId
     string SessionId { get; }
 }
 
-public interface IWithRoomId
+public interface IWithTopicId
 {
-    string RoomId { get; }
+    string TopicId { get; }
 }
 
-public interface IWithNameKey
+/// <summary>
+/// A step the session entity asks of another entity (a topic, or one of the application's own): it is sent again
+/// until answered, so the entity must apply it once and answer every repeat with an <see cref="IEntityReply"/> of
+/// the same <see cref="OpId"/>.
+/// </summary>
+public interface IEntityOperation
 {
-    /// <summary>The user name folded to lower case: names are unique regardless of case.</summary>
-    string NameKey { get; }
+    long OpId { get; }
 }
 
-/// <summary>A step the session entity asks of another entity; the reply carries the same <see cref="OpId"/>.</summary>
-public interface IEntityOperation : IWireMessage
+/// <summary>The answer to an <see cref="IEntityOperation"/>, carrying its <see cref="OpId"/>.</summary>
+public interface IEntityReply
 {
     long OpId { get; }
 }

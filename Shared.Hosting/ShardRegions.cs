@@ -7,45 +7,45 @@ using SocketStarter.Messages;
 namespace SocketStarter.Shared.Hosting;
 
 /// <summary>
-/// The sharding wiring of both roles in one place: the entity types, how a message finds its entity, and where
-/// they live. Backends host the shards (<see cref="AddBackendShards"/>), frontends a proxy per type
-/// (<see cref="AddShardRegionProxies"/>).
+/// The sharding wiring of both roles in one place: the gateway's entity types, how a message finds its entity, and
+/// where they live. Backends host the shards (<see cref="AddGatewayShards"/>, and an application's own with
+/// <see cref="AddBackendShard{TKey}"/>), frontends a proxy per gateway type (<see cref="AddShardRegionProxies"/>).
 /// </summary>
 public static class ShardRegions
 {
     public const string Session = "session";
-    public const string Room = "room";
-    public const string Name = "name";
-    public static readonly IReadOnlyList<string> TypeNames = [Session, Room, Name];
+    public const string Topic = "topic";
+    public static readonly IReadOnlyList<string> TypeNames = [Session, Topic];
 
     /// <summary>Few shards: each one moves on a backend restart, and a handful of backends is the scale here.</summary>
     public const int ShardCount = 40;
 
     public sealed class SessionRegion;
-    public sealed class RoomRegion;
-    public sealed class NameRegion;
+    public sealed class TopicRegion;
 
     public static readonly IMessageExtractor SessionExtractor = new Extractor(message => (message as IWithSessionId)?.SessionId);
-    public static readonly IMessageExtractor RoomExtractor = new Extractor(message => (message as IWithRoomId)?.RoomId);
-    public static readonly IMessageExtractor NameExtractor = new Extractor(message => (message as IWithNameKey)?.NameKey);
+    public static readonly IMessageExtractor TopicExtractor = new Extractor(message => (message as IWithTopicId)?.TopicId);
 
     /// <summary>
-    /// A backend's shards. Sessions are remembered: a detached session must come back after a crash to expire on
-    /// time; rooms and names start on their next message.
+    /// The gateway's shards on a backend. Sessions are remembered: a detached session must come back after a crash
+    /// to expire on time; topics start on their next message.
     /// </summary>
-    public static AkkaConfigurationBuilder AddBackendShards(
-        this AkkaConfigurationBuilder builder,
-        Func<IActorRegistry, Func<string, Props>> session, Func<string, Props> room, Func<string, Props> name) => builder
-        .WithShardRegion<NameRegion>(Name, name, NameExtractor, BackendShardOptions(rememberEntities: false))
-        .WithShardRegion<RoomRegion>(Room, room, RoomExtractor, BackendShardOptions(rememberEntities: false))
+    public static AkkaConfigurationBuilder AddGatewayShards(
+        this AkkaConfigurationBuilder builder, Func<IActorRegistry, Func<string, Props>> session, Func<IActorRegistry, Func<string, Props>> topic) => builder
+        .WithShardRegion<TopicRegion>(Topic, (_, registry) => topic(registry), TopicExtractor, BackendShardOptions(rememberEntities: false))
         .WithShardRegion<SessionRegion>(Session, (_, registry) => session(registry), SessionExtractor,
             BackendShardOptions(rememberEntities: true));
 
-    /// <summary>A frontend's way to every entity type: proxies to the backends' shards.</summary>
+    /// <summary>One of an application's own entity types, on the backends, with the gateway's hand-off; found in the
+    /// registry as <typeparamref name="TKey"/>. <paramref name="entityId"/> reads the entity id from a message.</summary>
+    public static AkkaConfigurationBuilder AddBackendShard<TKey>(
+        this AkkaConfigurationBuilder builder, string typeName, Func<string, Props> entity, Func<object, string?> entityId) => builder
+        .WithShardRegion<TKey>(typeName, entity, new Extractor(entityId), BackendShardOptions(rememberEntities: false));
+
+    /// <summary>A frontend's way to the gateway's entity types: proxies to the backends' shards.</summary>
     public static AkkaConfigurationBuilder AddShardRegionProxies(this AkkaConfigurationBuilder builder) => builder
         .WithShardRegionProxy<SessionRegion>(Session, ClusterNodeSettings.BackendRole, SessionExtractor)
-        .WithShardRegionProxy<RoomRegion>(Room, ClusterNodeSettings.BackendRole, RoomExtractor)
-        .WithShardRegionProxy<NameRegion>(Name, ClusterNodeSettings.BackendRole, NameExtractor);
+        .WithShardRegionProxy<TopicRegion>(Topic, ClusterNodeSettings.BackendRole, TopicExtractor);
 
     /// <summary>
     /// Shards live on backends only. Hand-off sends <see cref="StopEntity"/>, which an entity handles after the

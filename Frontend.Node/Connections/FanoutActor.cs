@@ -82,23 +82,23 @@ public sealed class FanoutActor : ReceiveActor
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {
             if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId)) return;
-            Members(subscribe.RoomId).Add(subscribe.SessionId);
+            Members(subscribe.TopicId).Add(subscribe.SessionId);
             if (!_sessionRooms.TryGetValue(subscribe.SessionId, out var rooms)) _sessionRooms[subscribe.SessionId] = rooms = new();
-            rooms.Add(subscribe.RoomId);
+            rooms.Add(subscribe.TopicId);
             if (subscribe.Frame is { } frame) ToSession(subscribe.SessionId, Encode(frame));
         });
         Receive<FrontendCommands.Unsubscribe>(unsubscribe =>
         {
-            if (_roomMembers.TryGetValue(unsubscribe.RoomId, out var members)) members.Remove(unsubscribe.SessionId);
-            if (_sessionRooms.TryGetValue(unsubscribe.SessionId, out var rooms)) rooms.Remove(unsubscribe.RoomId);
+            if (_roomMembers.TryGetValue(unsubscribe.TopicId, out var members)) members.Remove(unsubscribe.SessionId);
+            if (_sessionRooms.TryGetValue(unsubscribe.SessionId, out var rooms)) rooms.Remove(unsubscribe.TopicId);
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
-        Receive<FrontendCommands.RoomFrame>(HandleRoomFrame);
-        Receive<FrontendCommands.RoomMessages>(messages =>
+        Receive<FrontendCommands.TopicFrame>(HandleRoomFrame);
+        Receive<FrontendCommands.TopicBatch>(messages =>
         {
             foreach (var frame in messages.Frames) HandleRoomFrame(frame);
             // In the members' queues: the room may send more (its backpressure window).
-            Sender.Tell(new RoomCommands.Delivered(messages.RoomId, messages.Frames[^1].Seq));
+            Sender.Tell(new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq));
         });
         Receive<ListenToRooms>(listen => _roomListeners.Add(listen.Listener));
         Receive<Drain>(_ =>
@@ -111,16 +111,16 @@ public sealed class FanoutActor : ReceiveActor
         });
     }
 
-    private void HandleRoomFrame(FrontendCommands.RoomFrame roomFrame)
+    private void HandleRoomFrame(FrontendCommands.TopicFrame roomFrame)
     {
         if (roomFrame.Seq > 0)
         {
             // A room message re-sent by a retry reaches each connection at most once, in seq order.
-            if (roomFrame.Seq <= _lastSeq.GetValueOrDefault(roomFrame.RoomId)) return;
-            _lastSeq[roomFrame.RoomId] = roomFrame.Seq;
+            if (roomFrame.Seq <= _lastSeq.GetValueOrDefault(roomFrame.TopicId)) return;
+            _lastSeq[roomFrame.TopicId] = roomFrame.Seq;
             foreach (var listener in _roomListeners) listener.Tell(roomFrame);
         }
-        if (!_roomMembers.TryGetValue(roomFrame.RoomId, out var members) || members.Count == 0) return;
+        if (!_roomMembers.TryGetValue(roomFrame.TopicId, out var members) || members.Count == 0) return;
         var outgoing = Encode(roomFrame.Frame);
         foreach (var sessionId in members)
             if (sessionId != roomFrame.ExceptSessionId && ToSession(sessionId, outgoing))

@@ -28,10 +28,10 @@ public sealed class MqttBridgeActor : ReceiveActor
     public MqttBridgeActor(MqttServer server)
     {
         var log = Context.GetLogger();
-        ReceiveAsync<FrontendCommands.RoomFrame>(async roomFrame =>
+        ReceiveAsync<FrontendCommands.TopicFrame>(async roomFrame =>
         {
             var message = new MqttApplicationMessageBuilder()
-                .WithTopic(MqttTopics.ForRoom(roomFrame.RoomId))
+                .WithTopic(MqttTopics.ForRoom(roomFrame.TopicId))
                 .WithPayload(ServerFrames.MqttPayload(roomFrame.Frame))
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
@@ -45,7 +45,7 @@ public sealed class MqttBridgeActor : ReceiveActor
             }
             catch (Exception ex)
             {
-                log.Warning(ex, "Could not publish message {0} of room {1} to MQTT subscribers", roomFrame.Seq, roomFrame.RoomId);
+                log.Warning(ex, "Could not publish message {0} of room {1} to MQTT subscribers", roomFrame.Seq, roomFrame.TopicId);
             }
         });
     }

@@ -14,6 +14,7 @@ using MQTTnet.Server;
 using SocketStarter.Frontend.Authentication;
 using SocketStarter.Frontend.Connections;
 using SocketStarter.Messages.ClientProtocol;
+using SocketStarter.Samples.Chat;
 using SocketStarter.Shared.Hosting;
 
 namespace SocketStarter.Frontend.Mqtt;
@@ -95,7 +96,7 @@ public sealed class MqttFrontend(
         var (applied, errors) = await link.RunAsync(new { type = "register", name, token = authentication.Enabled ? e.Password : null });
         e.ReasonCode = !applied && errors.Any(error => error.Code == ErrorCodes.Unauthorized) ? MqttConnectReasonCode.BadUserNameOrPassword
             : !applied ? MqttConnectReasonCode.ServerUnavailable
-            : errors.Any(error => error.Code == ErrorCodes.NameTaken) && link.IsV5 ? MqttConnectReasonCode.NotAuthorized
+            : errors.Any(error => error.Code == ChatErrorCodes.NameTaken) && link.IsV5 ? MqttConnectReasonCode.NotAuthorized
             : errors.Count > 0 ? MqttConnectReasonCode.ClientIdentifierNotValid
             : MqttConnectReasonCode.Success;
         if (e.ReasonCode != MqttConnectReasonCode.Success)
@@ -182,7 +183,7 @@ public sealed class MqttFrontend(
         if (!applied)
             e.CloseConnection = true; // no backend within the hold limit: no PUBACK, the client publishes again later
         else if (errors.Count > 0)
-            Refuse(e, link, errors[0].Code == ErrorCodes.NotJoined ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid);
+            Refuse(e, link, errors[0].Code == ChatErrorCodes.NotJoined ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid);
     }
 
     /// <summary>MQTT 5 says why in the PUBACK; 3.1.1 has no negative PUBACK, so the connection is closed instead.</summary>

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace SocketStarter.Messages.ClientProtocol;
 
-/// <summary>The frames a client receives, written exactly as docs/protocol.md shows them.</summary>
+/// <summary>The frames the gateway itself sends a client (docs/protocol.md); an application writes its own with <see cref="Write"/>.</summary>
 public static class ServerFrames
 {
     public static string Welcome(string sessionId, string resumeToken, bool resumed) => Write(w =>
@@ -24,47 +24,6 @@ public static class ServerFrames
         if (reference is not null) w.WriteString("ref", reference);
     });
 
-    public static string Registered(string name) => Write(w =>
-    {
-        w.WriteString("type", "registered");
-        w.WriteString("name", name);
-    });
-
-    /// <param name="more">The catch-up did not fit: the rest follows at once as <c>message</c> frames.</param>
-    public static string Joined(string room, IEnumerable<string> members, IEnumerable<ChatMessage> history, bool more = false) => Write(w =>
-    {
-        w.WriteString("type", "joined");
-        w.WriteString("room", room);
-        w.WriteStartArray("members");
-        foreach (var member in members) w.WriteStringValue(member);
-        w.WriteEndArray();
-        w.WriteStartArray("history");
-        foreach (var message in history)
-        {
-            w.WriteStartObject();
-            WriteMessage(w, room, message);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        if (more) w.WriteBoolean("more", true);
-    });
-
-    public static string Left(string room) => Write(w =>
-    {
-        w.WriteString("type", "left");
-        w.WriteString("room", room);
-    });
-
-    public static string Presence(string room, string? joined, string? left) => Write(w =>
-    {
-        w.WriteString("type", "presence");
-        w.WriteString("room", room);
-        if (joined is not null) w.WriteString("joined", joined);
-        if (left is not null) w.WriteString("left", left);
-    });
-
-    public static string Message(string room, ChatMessage message) => Write(w => WriteMessage(w, room, message));
-
     /// <summary>What MQTT subscribers get for a <c>message</c> frame (docs/protocol.md): the same object without <c>type</c>.</summary>
     public static byte[] MqttPayload(string messageFrame)
     {
@@ -80,21 +39,11 @@ public static class ServerFrames
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteMessage(Utf8JsonWriter w, string room, ChatMessage message)
-    {
-        w.WriteString("type", "message");
-        w.WriteString("room", room);
-        w.WriteNumber("seq", message.Seq);
-        w.WriteString("from", message.From);
-        w.WriteString("text", message.Text);
-        if (message.ClientMessageId is not null) w.WriteString("id", message.ClientMessageId);
-        w.WriteString("ts", message.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-    }
-
     // Clients parse JSON, not HTML: keep non-ASCII text as it is rather than \u-escaped.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static string Write(Action<Utf8JsonWriter> body)
+    /// <summary>One JSON object, written by <paramref name="body"/>, with non-ASCII text kept as it is.</summary>
+    public static string Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
@@ -107,20 +56,14 @@ public static class ServerFrames
     }
 }
 
-/// <summary>The error codes of docs/protocol.md.</summary>
+/// <summary>The error codes the gateway itself sends (docs/protocol.md); an application adds its own.</summary>
 public static class ErrorCodes
 {
     public const string BadFrame = "bad_frame";
+    /// <summary>A frame type the application does not know.</summary>
     public const string UnknownType = "unknown_type";
-    public const string InvalidName = "invalid_name";
-    public const string NameTaken = "name_taken";
-    public const string NotRegistered = "not_registered";
-    public const string InvalidRoom = "invalid_room";
-    public const string NotJoined = "not_joined";
-    public const string InvalidText = "invalid_text";
     public const string RateLimited = "rate_limited";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
-    public const string TooManyRooms = "too_many_rooms";
     public const string Unauthorized = "unauthorized";
 }

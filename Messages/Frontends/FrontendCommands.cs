@@ -16,20 +16,21 @@ public static class FrontendCommands
     public sealed record ToSession(string SessionId, string Frame) : IWithSessionId, IWireMessage;
 
     /// <summary>
-    /// One frame for every local member of a room: sent once per frontend node, not once per member.
-    /// <paramref name="Seq"/> is the chat message's room sequence number, 0 for presence.
+    /// One frame for every local subscriber of a topic: sent once per frontend node, not once per subscriber.
+    /// <paramref name="Seq"/> is the message's sequence number in the topic, 0 for presence.
     /// </summary>
-    public sealed record RoomFrame(string RoomId, long Seq, string Frame, string? ExceptSessionId) : IWithRoomId, IWireMessage;
+    public sealed record TopicFrame(string TopicId, long Seq, string Frame, string? ExceptSessionId) : IWithTopicId, IWireMessage;
 
     /// <summary>
-    /// The chat messages of one write batch of a room, in <c>seq</c> order: one message per frontend node per batch,
-    /// not per chat message. The fan-out answers <see cref="RoomCommands.Delivered"/> once they are in its members' queues.
+    /// The messages of one write batch of a topic, in <c>seq</c> order: one message per frontend node per batch, not
+    /// per topic message. The fan-out answers <see cref="TopicCommands.Delivered"/> once they are in its subscribers' queues.
     /// </summary>
-    public sealed record RoomMessages(string RoomId, IReadOnlyList<RoomFrame> Frames) : IWithRoomId, IWireMessage;
+    public sealed record TopicBatch(string TopicId, IReadOnlyList<TopicFrame> Frames) : IWithTopicId, IWireMessage;
 
-    /// <summary>The session is a member of the room from now on; <paramref name="Frame"/> (the <c>joined</c> answer) goes to it first.</summary>
-    public sealed record Subscribe(string RoomId, string SessionId, string? Frame) : IWithRoomId, IWithSessionId, IWireMessage;
+    /// <summary>The session is a subscriber of the topic from now on; <paramref name="Frame"/> (the application's answer
+    /// to the subscribe, with the catch-up) goes to it first.</summary>
+    public sealed record Subscribe(string TopicId, string SessionId, string? Frame) : IWithTopicId, IWithSessionId, IWireMessage;
 
-    /// <summary>The session left the room; <paramref name="Frame"/> (the <c>left</c> answer) goes to it last.</summary>
-    public sealed record Unsubscribe(string RoomId, string SessionId, string? Frame) : IWithRoomId, IWithSessionId, IWireMessage;
+    /// <summary>The session left the topic; <paramref name="Frame"/> (the application's answer) goes to it last.</summary>
+    public sealed record Unsubscribe(string TopicId, string SessionId, string? Frame) : IWithTopicId, IWithSessionId, IWireMessage;
 }

@@ -15,13 +15,14 @@ public static class SessionEvents
 
     public sealed record Detached(string ConnectionId, DateTime At) : ISessionEvent;
 
-    public sealed record NameSet(string Name) : ISessionEvent;
+    /// <summary>How the session is shown to the other subscribers of its topics.</summary>
+    public sealed record PresenceSet(string Presence) : ISessionEvent;
 
-    public sealed record RoomJoined(string RoomId) : ISessionEvent;
+    public sealed record Subscribed(string TopicId) : ISessionEvent;
 
-    public sealed record RoomLeft(string RoomId) : ISessionEvent;
+    public sealed record Unsubscribed(string TopicId) : ISessionEvent;
 
-    /// <summary>The resume window passed: name freed and rooms left; the session cannot come back.</summary>
+    /// <summary>The resume window passed: topics left and the application's end steps run; the session cannot come back.</summary>
     public sealed record Ended : ISessionEvent
     {
         public static readonly Ended Instance = new();

@@ -48,7 +48,7 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
                 foreach (var member in state.Unreachable) _cluster.Down(member.Address);
                 return string.Join('\n', state.Unreachable.Select(m => $"Downing: {m.Address}"));
             case ManagementCommand.ShardingRegions:
-                return string.Join('\n', ShardRegions.TypeNames.Select(type => $"{type} | {(IsHostedHere(type) ? "region" : "proxy")}"));
+                return string.Join('\n', ShardRegions.TypeNames.Union(ClusterSharding.Get(system).ShardTypeNames).Select(type => $"{type} | {(IsHostedHere(type) ? "region" : "proxy")}"));
             case ManagementCommand.RegionStats stats:
                 return ManagementOutput.RegionStats(stats.TypeName, await ShardingStatsAsync(stats.TypeName));
             case ManagementCommand.ShardStats stats:
@@ -104,8 +104,9 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
 
     private async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>>> ShardingStatsAsync(string typeName)
     {
-        if (!ShardRegions.TypeNames.Contains(typeName))
-            throw new CommandException($"No sharded type '{typeName}'; types: {string.Join(", ", ShardRegions.TypeNames)}.");
+        var typeNames = ShardRegions.TypeNames.Union(ClusterSharding.Get(system).ShardTypeNames).ToList();
+        if (!typeNames.Contains(typeName))
+            throw new CommandException($"No sharded type '{typeName}'; types: {string.Join(", ", typeNames)}.");
         var stats = await ClusterSharding.Get(system).ShardRegionProxyOrRegion(typeName).Ask<ClusterShardingStats>(new GetClusterShardingStats(Timeout), Timeout + TimeSpan.FromSeconds(1));
         return stats.Regions.ToDictionary(
             r => r.Key.ToString(),
@@ -117,13 +118,13 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
     {
         var backends = _cluster.State.Members.Where(m => m.HasRole(ClusterNodeSettings.BackendRole) && m.Status == MemberStatus.Up);
         var states = await Task.WhenAll(backends.Select(member =>
-            system.ActorSelection(new RootActorPath(member.Address) / "system" / "sharding" / ShardRegions.Room)
+            system.ActorSelection(new RootActorPath(member.Address) / "system" / "sharding" / ShardRegions.Topic)
                 .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout, cancellation)));
         var rooms = states.SelectMany(s => s.Shards).SelectMany(s => s.EntityIds).Distinct().ToList();
-        var region = ClusterSharding.Get(system).ShardRegionProxyOrRegion(ShardRegions.Room);
+        var region = ClusterSharding.Get(system).ShardRegionProxyOrRegion(ShardRegions.Topic);
         var counts = await Task.WhenAll(rooms.Select(room =>
-            region.Ask<RoomQueries.MemberCount>(new RoomQueries.GetMemberCount(room), Timeout, cancellation)));
-        return counts.Select(c => (c.RoomId, c.Count));
+            region.Ask<TopicQueries.MemberCount>(new TopicQueries.GetMemberCount(room), Timeout, cancellation)));
+        return counts.Select(c => (c.TopicId, c.Count));
     }
 
     private string Hierarchy(int depth)

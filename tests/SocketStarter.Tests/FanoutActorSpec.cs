@@ -20,10 +20,10 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s2", null));
         Assert.Contains("joined", await outA.Next());
 
-        fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{\"seq\":1}", null));
-        fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{\"seq\":1}", null));
-        fanout.Tell(new FrontendCommands.RoomFrame("lobby", 0, "{\"presence\":1}", "s2"));
-        fanout.Tell(new FrontendCommands.RoomFrame("lobby", 2, "{\"seq\":2}", null));
+        fanout.Tell(new FrontendCommands.TopicFrame("lobby", 1, "{\"seq\":1}", null));
+        fanout.Tell(new FrontendCommands.TopicFrame("lobby", 1, "{\"seq\":1}", null));
+        fanout.Tell(new FrontendCommands.TopicFrame("lobby", 0, "{\"presence\":1}", "s2"));
+        fanout.Tell(new FrontendCommands.TopicFrame("lobby", 2, "{\"seq\":2}", null));
 
         Assert.Equal("{\"seq\":1}", await outA.Next());
         Assert.Equal("{\"presence\":1}", await outA.Next());
@@ -65,9 +65,9 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
         var member = new RecordingChannel();
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), member.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
-        fanout.Tell(new FrontendCommands.RoomMessages("lobby",
+        fanout.Tell(new FrontendCommands.TopicBatch("lobby",
             [new("lobby", 1, "{\"seq\":1}", null), new("lobby", 2, "{\"seq\":2}", null)]), TestActor);
-        ExpectMsg<RoomCommands.Delivered>(d => d.RoomId == "lobby" && d.UpToSeq == 2);
+        ExpectMsg<TopicCommands.Delivered>(d => d.TopicId == "lobby" && d.UpToSeq == 2);
         Assert.Equal("{\"seq\":1}", await member.Next());
         Assert.Equal("{\"seq\":2}", await member.Next());
     }
@@ -92,7 +92,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
         fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), outbound.Writer));
         fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
         fanout.Tell(new FanoutActor.Unregister("s1", "c1"));
-        fanout.Tell(new FrontendCommands.RoomFrame("lobby", 1, "{}", null));
+        fanout.Tell(new FrontendCommands.TopicFrame("lobby", 1, "{}", null));
         await outbound.ExpectNothing();
     }
 

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using SocketStarter.Backend.Names;
+using SocketStarter.Samples.Chat;
 using SocketStarter.Messages;
 
 namespace SocketStarter.Tests;

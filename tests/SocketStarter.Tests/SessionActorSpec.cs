@@ -1,16 +1,19 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit;
-using SocketStarter.Backend.Sessions;
+using SocketStarter.Gateway.Backend.Sessions;
+using SocketStarter.Samples.Chat;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
 using static SocketStarter.Messages.SessionCommands;
 
 namespace SocketStarter.Tests;
 
+/// <summary>A session entity running the chat: the gateway's mechanics (order, acknowledgement, retries, resume,
+/// expiry) as a chat client meets them.</summary>
 public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly SessionSettings Settings = new(ResumeWindow: TimeSpan.FromMilliseconds(500), RetryInterval: TimeSpan.FromMilliseconds(200), MaxRooms: 100);
+    private static readonly SessionSettings Settings = new(ResumeWindow: TimeSpan.FromMilliseconds(500), RetryInterval: TimeSpan.FromMilliseconds(200));
     private readonly TestProbe _rooms;
     private readonly TestProbe _names;
     private readonly TestProbe _frontend;
@@ -26,9 +29,10 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _token = ResumeToken.Create(_sessionId);
     }
 
-    private SessionSettings _settings = Settings;
+    private ChatSettings _chat = new(MaxRooms: 100);
 
-    private IActorRef StartSession() => Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, _names, _settings));
+    private IActorRef StartSession() =>
+        Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, new ChatApplication(_names, _chat), Settings));
 
     private IActorRef Attached(string connectionId = "c1")
     {
@@ -67,8 +71,8 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var session = Registered();
         session.Tell(Frame(new { type = "join", room }));
-        var join = _rooms.ExpectMsg<RoomCommands.Join>();
-        _rooms.Reply(new RoomReplies.Done(join.RoomId, join.OpId));
+        var join = _rooms.ExpectMsg<TopicCommands.Subscribe>();
+        _rooms.Reply(new TopicReplies.Done(join.TopicId, join.OpId));
         ExpectAck(_seqNo);
         return session;
     }
@@ -76,7 +80,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_session_at_its_room_limit_is_refused_a_new_room_but_may_join_one_of_its_own_again()
     {
-        _settings = Settings with { MaxRooms = 1 };
+        _chat = new ChatSettings(MaxRooms: 1);
         var session = Joined("lobby");
         session.Tell(Frame(new { type = "join", room = "second" }));
         Assert.Equal("too_many_rooms", ExpectClientFrame("error").GetProperty("code").GetString());
@@ -84,8 +88,8 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _rooms.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
 
         session.Tell(Frame(new { type = "join", room = "lobby" }));
-        var join = _rooms.ExpectMsg<RoomCommands.Join>();
-        Assert.Equal("lobby", join.RoomId);
+        var join = _rooms.ExpectMsg<TopicCommands.Subscribe>();
+        Assert.Equal("lobby", join.TopicId);
     }
 
     [Fact]
@@ -131,13 +135,13 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         session.Tell(Frame(new { type = "join", room = "lobby" }));
         var joinSeq = _seqNo;
         session.Tell(Frame(new { type = "say", room = "lobby", text = "first" }));
-        var join = _rooms.ExpectMsg<RoomCommands.Join>();
+        var join = _rooms.ExpectMsg<TopicCommands.Subscribe>();
         var session2 = _rooms.LastSender;
         _rooms.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        session2.Tell(new RoomReplies.Done(join.RoomId, join.OpId));
+        session2.Tell(new TopicReplies.Done(join.TopicId, join.OpId));
         ExpectAck(joinSeq);
-        var post = _rooms.ExpectMsg<RoomCommands.Post>();
-        Assert.Equal("first", post.Text);
+        var post = _rooms.ExpectMsg<TopicCommands.Publish>();
+        Assert.Equal("first", JsonDocument.Parse(post.Payload).RootElement.GetProperty("text").GetString());
         Assert.Equal($"c1:{_seqNo}", post.EnvelopeKey);
     }
 
@@ -147,8 +151,8 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var session = Joined();
         var say = Frame(new { type = "say", room = "lobby", text = "once", id = "m1" });
         session.Tell(say);
-        var post = _rooms.ExpectMsg<RoomCommands.Post>();
-        _rooms.Reply(new RoomReplies.Done(post.RoomId, post.OpId));
+        var post = _rooms.ExpectMsg<TopicCommands.Publish>();
+        _rooms.Reply(new TopicReplies.Done(post.TopicId, post.OpId));
         ExpectAck(say.SeqNo);
         session.Tell(say);
         ExpectAck(say.SeqNo);
@@ -188,8 +192,8 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         var revived = StartSession();
         revived.Tell(Frame(new { type = "say", room = "lobby", text = "after restart" }));
-        var post = _rooms.ExpectMsg<RoomCommands.Post>();
-        Assert.Equal("alice", post.Name);
+        var post = _rooms.ExpectMsg<TopicCommands.Publish>();
+        Assert.Equal("alice", JsonDocument.Parse(post.Payload).RootElement.GetProperty("from").GetString());
     }
 
     [Fact]
@@ -200,9 +204,9 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         ResumeToken.TryParse(token, out _, out var secret);
         var newFrontend = CreateTestProbe();
         session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret));
-        var rebind = _rooms.ExpectMsg<RoomCommands.Rebind>();
+        var rebind = _rooms.ExpectMsg<TopicCommands.Rebind>();
         Assert.Equal(newFrontend.Ref, rebind.Frontend);
-        _rooms.Reply(new RoomReplies.Done(rebind.RoomId, rebind.OpId));
+        _rooms.Reply(new TopicReplies.Done(rebind.TopicId, rebind.OpId));
         newFrontend.ExpectMsg<FrontendCommands.Acknowledged>(a => a.ConnectionId == "c2");
     }
 
@@ -248,9 +252,9 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         session.Tell(new Detach(_sessionId, "c1", ++_seqNo, _frontend));
         ExpectAck(_seqNo);
 
-        var leave = _rooms.ExpectMsg<RoomCommands.Leave>(TimeSpan.FromSeconds(3));
+        var leave = _rooms.ExpectMsg<TopicCommands.Unsubscribe>(TimeSpan.FromSeconds(3));
         Assert.True(leave.Expired);
-        _rooms.Reply(new RoomReplies.Done(leave.RoomId, leave.OpId));
+        _rooms.Reply(new TopicReplies.Done(leave.TopicId, leave.OpId));
         var release = _names.ExpectMsg<NameCommands.Release>();
         Assert.Equal("alice", release.NameKey);
         _names.Reply(new NameReplies.Released(release.NameKey, release.OpId));

@@ -1,12 +1,13 @@
 using Akka.Configuration;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
+using SocketStarter.Samples.Chat;
 
 namespace SocketStarter.Tests;
 
 public static class TestConfig
 {
-    /// <summary>In-memory journal, and every wire message through the real serializer, as between nodes.</summary>
+    /// <summary>In-memory journal, and every wire message through the real serializers, as between nodes.</summary>
     public static readonly Config Persistent = ConfigurationFactory.ParseString($$"""
         akka.loglevel = WARNING
         # The default 3 s was seen to run out on a loaded 2-core machine (a fresh room's first join, 1 run in 9);
@@ -14,8 +15,15 @@ public static class TestConfig
         akka.test.single-expect-default = 10s
         akka.actor.serialize-messages = on
         akka.actor.serializers.wire = "{{typeof(WireSerializer).AssemblyQualifiedName}}"
-        akka.actor.serialization-bindings { "{{typeof(IWireMessage).AssemblyQualifiedName}}" = wire }
-        akka.actor.serialization-identifiers { "{{typeof(WireSerializer).AssemblyQualifiedName}}" = {{WireSerializer.SerializerId}} }
+        akka.actor.serializers.chat = "{{typeof(ChatSerializer).AssemblyQualifiedName}}"
+        akka.actor.serialization-bindings {
+          "{{typeof(IWireMessage).AssemblyQualifiedName}}" = wire
+          "{{typeof(IChatContract).AssemblyQualifiedName}}" = chat
+        }
+        akka.actor.serialization-identifiers {
+          "{{typeof(WireSerializer).AssemblyQualifiedName}}" = {{WireSerializer.SerializerId}}
+          "{{typeof(ChatSerializer).AssemblyQualifiedName}}" = {{ChatSerializer.SerializerId}}
+        }
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         """);

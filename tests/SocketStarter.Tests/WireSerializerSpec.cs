@@ -2,15 +2,16 @@ using Akka.Actor;
 using Akka.Serialization;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
+using SocketStarter.Samples.Chat;
 
 namespace SocketStarter.Tests;
 
 public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
 {
-    private IEnumerable<IWireMessage> Samples()
+    private IEnumerable<object> Samples()
     {
         var frontend = CreateTestProbe().Ref;
-        var message = new ChatMessage(42, "alice", "héllo <b>", "c-17", new DateTime(2026, 11, 28, 10, 15, 0, DateTimeKind.Utc));
+        var message = new TopicMessage(42, """{"from":"alice","text":"héllo <b>"}""", "c-17", new DateTime(2026, 11, 28, 10, 15, 0, DateTimeKind.Utc));
         yield return StopEntity.Instance;
         yield return new SessionCommands.Attach("s1", "c1", 1, frontend, "HASH", null);
         yield return new SessionCommands.Attach("s1", "c2", 1, frontend, null, "secret");
@@ -19,35 +20,35 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new SessionEvents.Started("HASH");
         yield return new SessionEvents.Attached("c1", frontend);
         yield return new SessionEvents.Detached("c1", message.Timestamp);
-        yield return new SessionEvents.NameSet("alice");
-        yield return new SessionEvents.RoomJoined("lobby");
-        yield return new SessionEvents.RoomLeft("lobby");
+        yield return new SessionEvents.PresenceSet("alice");
+        yield return new SessionEvents.Subscribed("lobby");
+        yield return new SessionEvents.Unsubscribed("lobby");
         yield return SessionEvents.Ended.Instance;
         yield return new FrontendCommands.Acknowledged("s1", "c1", 7);
         yield return new FrontendCommands.ResumeRefused("s1", "c1", 1);
         yield return new FrontendCommands.TakenOver("s1", "c1");
         yield return new FrontendCommands.ToSession("s1", """{"type":"registered"}""");
-        yield return new FrontendCommands.RoomFrame("lobby", 42, """{"type":"message"}""", "s2");
-        yield return new FrontendCommands.RoomMessages("lobby", [new FrontendCommands.RoomFrame("lobby", 42, """{"type":"message"}""", null)]);
+        yield return new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", "s2");
+        yield return new FrontendCommands.TopicBatch("lobby", [new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", null)]);
         yield return new FrontendCommands.Subscribe("lobby", "s1", """{"type":"joined"}""");
         yield return new FrontendCommands.Unsubscribe("lobby", "s1", null);
-        yield return new RoomCommands.Join("lobby", "s1", 5, "alice", frontend, 41);
-        yield return new RoomCommands.Leave("lobby", "s1", 6, Expired: true);
-        yield return new RoomCommands.Post("lobby", "s1", 7, "alice", "hi", "c-17", "c1:9");
-        yield return new RoomCommands.Rebind("lobby", "s1", 8, frontend);
-        yield return new RoomCommands.Rename("lobby", "s1", 9, "alicia");
-        yield return new RoomCommands.Delivered("lobby", 42);
-        yield return new RoomReplies.Done("lobby", 9);
+        yield return new TopicCommands.Subscribe("lobby", "s1", 5, "alice", frontend, 41);
+        yield return new TopicCommands.Unsubscribe("lobby", "s1", 6, Expired: true);
+        yield return new TopicCommands.Publish("lobby", "s1", 7, message.Payload, "c-17", "c1:9");
+        yield return new TopicCommands.Rebind("lobby", "s1", 8, frontend);
+        yield return new TopicCommands.SetPresence("lobby", "s1", 9, "alicia");
+        yield return new TopicCommands.Delivered("lobby", 42);
+        yield return new TopicReplies.Done("lobby", 9);
         yield return message;
-        yield return new RoomQueries.GetMemberCount("lobby");
-        yield return new RoomQueries.MemberCount("lobby", 3);
-        yield return new RoomEvents.MemberJoined("s1", "alice", frontend);
-        yield return new RoomEvents.MemberLeft("s1");
-        yield return new RoomEvents.MemberRebound("s1", frontend);
-        yield return new RoomEvents.MemberRenamed("s1", "alicia");
-        yield return new RoomEvents.MessagePosted(message, "s1", "c1:9");
-        yield return new RoomEvents.RoomSnapshot(42, [message], [new RoomEvents.Member("s1", "alice", frontend)],
-            [new RoomEvents.RecentPostKeys("s1", ["c1:9", "id:c-17"])]);
+        yield return new TopicQueries.GetMemberCount("lobby");
+        yield return new TopicQueries.MemberCount("lobby", 3);
+        yield return new TopicEvents.MemberJoined("s1", "alice", frontend);
+        yield return new TopicEvents.MemberLeft("s1");
+        yield return new TopicEvents.MemberRebound("s1", frontend);
+        yield return new TopicEvents.PresenceChanged("s1", "alicia");
+        yield return new TopicEvents.Published(message, "s1", "c1:9");
+        yield return new TopicEvents.TopicSnapshot(42, [message], [new TopicEvents.Member("s1", "alice", frontend)],
+            [new TopicEvents.RecentPublishKeys("s1", ["c1:9", "id:c-17"])]);
         yield return new NameCommands.Claim("alice", "s1", 1);
         yield return new NameCommands.Release("alice", "s1", 2);
         yield return new NameReplies.ClaimResult("alice", 1, Granted: true);
@@ -60,10 +61,11 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
     public void Every_wire_contract_has_a_sample_here()
     {
         var sampled = Samples().Select(s => s.GetType()).ToHashSet();
-        Assert.DoesNotContain(WireSerializer.Contracts.Values, type => !sampled.Contains(type));
-        var wireTypes = typeof(IWireMessage).Assembly.GetTypes()
-            .Where(t => typeof(IWireMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false });
-        Assert.DoesNotContain(wireTypes, type => !WireSerializer.Contracts.Values.Contains(type));
+        var contracts = WireSerializer.Contracts.Values.Concat(ChatSerializer.Contracts.Values).ToList();
+        Assert.DoesNotContain(contracts, type => !sampled.Contains(type));
+        var wireTypes = typeof(IWireMessage).Assembly.GetTypes().Concat(typeof(IChatContract).Assembly.GetTypes())
+            .Where(t => (typeof(IWireMessage).IsAssignableFrom(t) || typeof(IChatContract).IsAssignableFrom(t)) && t is { IsAbstract: false, IsInterface: false });
+        Assert.DoesNotContain(wireTypes, type => !contracts.Contains(type));
     }
 
     [Fact]
@@ -73,7 +75,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         foreach (var sample in Samples())
         {
             var serializer = serialization.FindSerializerFor(sample);
-            Assert.IsType<WireSerializer>(serializer);
+            Assert.IsType(sample is IChatContract ? typeof(ChatSerializer) : typeof(WireSerializer), serializer);
             var manifest = Serialization.ManifestFor(serializer, sample);
             Assert.Matches(@"^[a-z-]+(\.[a-z-]+)?\.v\d+$", manifest);
             var bytes = serializer.ToBinary(sample);
@@ -93,7 +95,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var attach = new SessionCommands.Attach("s1", "c1", 1, probe.Ref, "h", null);
         var back = (SessionCommands.Attach)serializer.FromBinary(serializer.ToBinary(attach), serializer.Manifest(attach));
         back.Frontend.Tell(original);
-        probe.ExpectMsg<FrontendCommands.Subscribe>(s => s.RoomId == "lobby");
+        probe.ExpectMsg<FrontendCommands.Subscribe>(s => s.TopicId == "lobby");
     }
 
     [Fact]

@@ -2,20 +2,22 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using SocketStarter.Gateway.Backend.Application;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
 using static SocketStarter.Messages.SessionCommands;
 
-namespace SocketStarter.Backend.Sessions;
+namespace SocketStarter.Gateway.Backend.Sessions;
 
-/// <param name="MaxRooms">Rooms one session may be in at once: each costs a membership in a room entity and a
-/// presence frame to every other member, so one client must not hold thousands.</param>
-public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval, int MaxRooms);
+/// <param name="ResumeWindow">How long a detached session waits for its client to resume.</param>
+/// <param name="RetryInterval">A step another entity has not answered by then is sent again (a shard moving).</param>
+public sealed record SessionSettings(TimeSpan ResumeWindow, TimeSpan RetryInterval);
 
 /// <summary>
-/// One client session: its name, its rooms, and which connection carries it. It applies the client's frames
-/// in the order sent and acknowledges each only after every effect is persisted (here, in the room, or in the
-/// name registry), so the frontend can retry until acknowledged and nothing it read is lost or applied twice.
+/// One client session: which connection carries it, how it is shown, its topics. It hands the client's frames to
+/// the application in the order sent, runs the <see cref="Step"/>s each one leads to, and acknowledges the frame
+/// only after every step is done (persisted here, in a topic, or in the application's entities), so the frontend can
+/// retry until acknowledged and nothing it read is lost or applied twice.
 /// </summary>
 public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 {
@@ -23,32 +25,32 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private const string ExpiryTimer = "expiry";
 
     private readonly string _sessionId;
-    private readonly IActorRef _rooms;
-    private readonly IActorRef _names;
+    private readonly IActorRef _topics;
+    private readonly IGatewayApplication _application;
     private readonly SessionSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly SessionState _state;
 
     /// <summary>Last applied envelope per connection: retries at or below it are repeats. In memory only:
-    /// after a restart, repeats are harmless because every step below is idempotent.</summary>
+    /// after a restart, repeats are harmless because every step is idempotent.</summary>
     private readonly Dictionary<string, long> _appliedSeqNo = new();
 
     private long _nextOpId = Random.Shared.NextInt64(1, long.MaxValue / 2);
     private PendingOperation? _pending;
 
-    private sealed record PendingOperation(long OpId, IActorRef Target, IEntityOperation Command, Action<object> OnReply);
+    private sealed record PendingOperation(long OpId, IActorRef Target, IEntityOperation Command, Action<IEntityReply> OnReply);
     private sealed record RetryOperation;
     private sealed record ExpireSession;
 
-    public static Props Props(string sessionId, IActorRef rooms, IActorRef names, SessionSettings settings) =>
-        Akka.Actor.Props.Create(() => new SessionActor(sessionId, rooms, names, settings));
+    public static Props Props(string sessionId, IActorRef topics, IGatewayApplication application, SessionSettings settings) =>
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, topics, application, settings));
 
-    public SessionActor(string sessionId, IActorRef rooms, IActorRef names, SessionSettings settings)
+    public SessionActor(string sessionId, IActorRef topics, IGatewayApplication application, SessionSettings settings)
     {
         _sessionId = sessionId;
-        _rooms = rooms;
-        _names = names;
+        _topics = topics;
+        _application = application;
         _settings = settings;
         _state = new SessionState(settings);
 
@@ -57,14 +59,12 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
         // One set of handlers for the entity's life: while a step waits for another entity's answer, everything
         // but the answers waits in the stash (Become would build a new set of handlers twice per client frame).
-        Command<RoomReplies.Done>(done => Complete(done.OpId, done));
-        Command<NameReplies.ClaimResult>(result => Complete(result.OpId, result));
-        Command<NameReplies.Released>(released => Complete(released.OpId, released));
+        Command<IEntityReply>(reply => Complete(reply.OpId, reply));
         Command<RetryOperation>(_ => _pending?.Target.Tell(_pending.Command));
         // A hand-off may stop the entity mid-step: the frontend retries the envelope and every step is idempotent.
         Command<StopEntity>(_ => HandOff.Stop(Context));
         Command<Attach>(attach => { if (!StashWhileWaiting()) HandleAttach(attach); });
-        Command<ClientFrame>(frame => { if (!StashWhileWaiting()) Once(frame, () => HandleFrameGuarded(frame)); });
+        Command<ClientFrame>(frame => { if (!StashWhileWaiting()) Once(frame, () => HandleFrame(frame)); });
         Command<Detach>(detach => { if (!StashWhileWaiting()) Once(detach, () => HandleDetach(detach)); });
         Command<Terminated>(terminated =>
         {
@@ -85,7 +85,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         return true;
     }
 
-    private void Call(IActorRef target, Func<long, IEntityOperation> build, Action<object> onReply)
+    private void Call(IActorRef target, Func<long, IEntityOperation> build, Action<IEntityReply> onReply)
     {
         var command = build(++_nextOpId);
         _pending = new PendingOperation(command.OpId, target, command, onReply);
@@ -93,7 +93,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         Timers.StartPeriodicTimer(RetryTimer, new RetryOperation(), _settings.RetryInterval);
     }
 
-    private void Complete(long opId, object reply)
+    private void Complete(long opId, IEntityReply reply)
     {
         if (_pending is not { } pending || pending.OpId != opId) return;
         _pending = null;
@@ -159,9 +159,9 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 {
                     if (accepted.TakenOver is not null) accepted.TakenOverFrontend?.Tell(accepted.TakenOver);
                     Timers.Cancel(ExpiryTimer);
-                    // A resumed session (same frontend or another) must be subscribed again to its rooms' deliveries.
-                    if (accepted.RebindRooms)
-                        CallEach(_state.Rooms, _rooms, (room, opId) => new RoomCommands.Rebind(room, _sessionId, opId, attach.Frontend),
+                    // A resumed session (same frontend or another) must be subscribed again to its topics' deliveries.
+                    if (accepted.RebindTopics)
+                        CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.Rebind(topic, _sessionId, opId, attach.Frontend),
                             () => Acknowledge(attach));
                     else
                         Acknowledge(attach);
@@ -202,93 +202,100 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    /// <summary>No client frame can restart the session: a failure answers that frame and loses nothing else.</summary>
-    private void HandleFrameGuarded(ClientFrame frame)
+    private void HandleFrame(ClientFrame frame)
+    {
+        var view = View($"{frame.ConnectionId}:{frame.SeqNo}");
+        Run(Decided(() => _application.Decide(view, frame.Payload)), frame, () => Acknowledge(frame));
+    }
+
+    private SessionView View(string envelopeKey) => new(_sessionId, _state.Presence, _state.Topics.ToList(), envelopeKey);
+
+    /// <summary>
+    /// The application's decision; no client frame can restart the session: a failure answers that frame with an
+    /// error (the application's own code for a <see cref="ClientError"/>) and loses nothing else.
+    /// </summary>
+    private Step Decided(Func<Step> decide)
     {
         try
         {
-            HandleFrame(frame);
+            return decide();
+        }
+        catch (ClientError error)
+        {
+            return new Step.Error(error.Code, error.Message, error.Reference);
         }
         catch (Exception ex)
         {
-            _log.Error(ex, "Session {0}: a client frame failed; answered internal_error", _sessionId);
-            if (_pending is not null)
-            {
-                _pending = null;
-                Timers.Cancel(RetryTimer);
-                Stash.UnstashAll();
-            }
-            Reply(frame, ServerFrames.Error(ErrorCodes.InternalError, "The service could not handle this frame; it was not applied.", null));
-            Acknowledge(frame);
+            _log.Error(ex, "Session {0}: the application failed on a client frame; answered internal_error", _sessionId);
+            return new Step.Error(ErrorCodes.InternalError, "The service could not handle this frame; it was not applied.", null);
         }
     }
 
-    private void HandleFrame(ClientFrame frame)
+    /// <summary>Runs <paramref name="step"/>, then <paramref name="done"/>. Frames go to <paramref name="envelope"/>'s client;
+    /// without one (the session ending on its own) there is no client to answer.</summary>
+    private void Run(Step step, ISessionEnvelope? envelope, Action done)
     {
-        switch (_state.DecideFrame(ClientRequest.Parse(frame.Payload)))
+        switch (step)
         {
-            case SessionState.Reject reject:
-                RejectAndAcknowledge(frame, reject);
+            case Step.All all:
+                RunEach(all.Steps, 0, envelope, done);
                 break;
-            case SessionState.AlreadyRegistered registered:
-                Reply(frame, ServerFrames.Registered(registered.Name));
-                Acknowledge(frame);
+            case Step.Reply reply:
+                Reply(envelope, reply.Frame);
+                done();
                 break;
-            case SessionState.ClaimName claim:
-                ClaimName(frame, claim);
+            case Step.Error error:
+                Reply(envelope, ServerFrames.Error(error.Code, error.Message, error.Ref));
+                done();
                 break;
-            case SessionState.JoinRoom join:
-                Call(_rooms, opId => new RoomCommands.Join(join.Room, _sessionId, opId, join.Name, frame.Frontend, join.Since), _ =>
+            case Step.Subscribe subscribe when envelope is not null:
+                Call(_topics, opId => new TopicCommands.Subscribe(
+                    subscribe.Topic, _sessionId, opId, _state.Presence ?? "", envelope.Frontend, subscribe.Since), _ =>
                 {
-                    if (join.AlreadyJoined)
-                        Acknowledge(frame);
+                    if (_state.Topics.Contains(subscribe.Topic))
+                        done();
                     else
-                        PersistAllThen([new SessionEvents.RoomJoined(join.Room)], () => Acknowledge(frame));
+                        PersistAllThen([new SessionEvents.Subscribed(subscribe.Topic)], done);
                 });
                 break;
-            case SessionState.LeaveRoom leave:
-                Call(_rooms, opId => new RoomCommands.Leave(leave.Room, _sessionId, opId, Expired: false), _ =>
-                    PersistAllThen([new SessionEvents.RoomLeft(leave.Room)], () => Acknowledge(frame)));
+            case Step.Unsubscribe unsubscribe:
+                Call(_topics, opId => new TopicCommands.Unsubscribe(unsubscribe.Topic, _sessionId, opId, Expired: envelope is null), _ =>
+                {
+                    if (_state.Topics.Contains(unsubscribe.Topic))
+                        PersistAllThen([new SessionEvents.Unsubscribed(unsubscribe.Topic)], done);
+                    else
+                        done();
+                });
                 break;
-            case SessionState.PostToRoom post:
-                Call(_rooms, opId => new RoomCommands.Post(post.Room, _sessionId, opId, post.Name, post.Text, post.ClientMessageId,
-                    $"{frame.ConnectionId}:{frame.SeqNo}"), _ => Acknowledge(frame));
+            case Step.Publish publish:
+                Call(_topics, opId => new TopicCommands.Publish(publish.Topic, _sessionId, opId, publish.Payload, publish.DedupeId,
+                    envelope is null ? $"end:{_sessionId}" : $"{envelope.ConnectionId}:{envelope.SeqNo}"), _ => done());
                 break;
+            case Step.SetPresence presence when presence.Presence == _state.Presence:
+                done();
+                break;
+            case Step.SetPresence presence:
+                PersistAllThen([new SessionEvents.PresenceSet(presence.Presence)], () =>
+                    CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.SetPresence(topic, _sessionId, opId, presence.Presence), done));
+                break;
+            case Step.Ask ask:
+                Call(ask.Target, ask.Operation, reply => Run(Decided(() => ask.Next(reply)), envelope, done));
+                break;
+            default:
+                throw new InvalidOperationException($"Session {_sessionId}: the step {step.GetType().Name} cannot run here");
         }
     }
 
-    private void ClaimName(ClientFrame frame, SessionState.ClaimName claim)
+    private void RunEach(IReadOnlyList<Step> steps, int index, ISessionEnvelope? envelope, Action done)
     {
-        Call(_names, opId => new NameCommands.Claim(claim.NameKey, _sessionId, opId), reply =>
-        {
-            if (reply is NameReplies.ClaimResult { Granted: false })
-            {
-                RejectAndAcknowledge(frame, SessionState.NameTaken(claim.Name));
-                return;
-            }
-            PersistAllThen([new SessionEvents.NameSet(claim.Name)], () =>
-            {
-                void Finish() => CallEach(_state.Rooms, _rooms, (room, opId) => new RoomCommands.Rename(room, _sessionId, opId, claim.Name), () =>
-                {
-                    Reply(frame, ServerFrames.Registered(claim.Name));
-                    Acknowledge(frame);
-                });
-                if (claim.ReleaseKey is { } releaseKey)
-                    Call(_names, opId => new NameCommands.Release(releaseKey, _sessionId, opId), _ => Finish());
-                else
-                    Finish();
-            });
-        });
+        if (index >= steps.Count)
+            done();
+        else
+            Run(steps[index], envelope, () => RunEach(steps, index + 1, envelope, done));
     }
 
-    private void RejectAndAcknowledge(ClientFrame frame, SessionState.Reject reject)
-    {
-        Reply(frame, ServerFrames.Error(reject.Code, reject.Message, reject.Ref));
-        Acknowledge(frame);
-    }
-
-    private void Reply(ISessionEnvelope envelope, string clientFrame) =>
-        envelope.Frontend.Tell(new FrontendCommands.ToSession(_sessionId, clientFrame));
+    private void Reply(ISessionEnvelope? envelope, string clientFrame) =>
+        envelope?.Frontend.Tell(new FrontendCommands.ToSession(_sessionId, clientFrame));
 
     private void ScheduleExpiry()
     {
@@ -304,18 +311,13 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         End();
     }
 
-    /// <summary>Leaves every room (presence is sent), frees the name, and ends for good.</summary>
+    /// <summary>Leaves every topic (presence is sent), runs the application's end steps, and ends for good.</summary>
     private void End()
     {
         Timers.Cancel(ExpiryTimer);
-        CallEach(_state.Rooms.ToList(), _rooms, (room, opId) => new RoomCommands.Leave(room, _sessionId, opId, Expired: true), () =>
-        {
-            void Ended() => PersistAllThen([SessionEvents.Ended.Instance], Passivate);
-            if (_state.Name is { } name)
-                Call(_names, opId => new NameCommands.Release(SessionState.NameKey(name), _sessionId, opId), _ => Ended());
-            else
-                Ended();
-        });
+        var view = View($"end:{_sessionId}");
+        CallEach(_state.Topics.ToList(), _topics, (topic, opId) => new TopicCommands.Unsubscribe(topic, _sessionId, opId, Expired: true), () =>
+            Run(Decided(() => _application.Ended(view)), envelope: null, () => PersistAllThen([SessionEvents.Ended.Instance], Passivate)));
     }
 
     private void OnRecovered()

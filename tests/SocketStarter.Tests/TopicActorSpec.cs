@@ -1,30 +1,32 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit;
-using SocketStarter.Backend.Rooms;
+using SocketStarter.Gateway.Backend.Topics;
+using SocketStarter.Samples.Chat;
 using SocketStarter.Messages;
 
 namespace SocketStarter.Tests;
 
-public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
+/// <summary>A topic entity, with the chat's frames (a room is a topic).</summary>
+public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
 {
     private readonly string _roomId = $"room{Guid.NewGuid():N}"[..20];
     private long _opId;
 
-    private IActorRef StartRoom() => Sys.ActorOf(RoomActor.Props(_roomId));
+    private IActorRef StartRoom() => Sys.ActorOf(TopicActor.Props(_roomId, new ChatFrames()));
 
     private JsonElement Join(IActorRef room, string sessionId, string name, TestProbe frontend, long? since = null)
     {
-        room.Tell(new RoomCommands.Join(_roomId, sessionId, ++_opId, name, frontend, since), TestActor);
+        room.Tell(new TopicCommands.Subscribe(_roomId, sessionId, ++_opId, name, frontend, since), TestActor);
         var subscribe = frontend.ExpectMsg<FrontendCommands.Subscribe>(s => s.SessionId == sessionId);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
         return JsonDocument.Parse(subscribe.Frame!).RootElement;
     }
 
     private void Post(IActorRef room, string sessionId, string text, string envelopeKey, string? clientId = null)
     {
-        room.Tell(new RoomCommands.Post(_roomId, sessionId, ++_opId, sessionId, text, clientId, envelopeKey), TestActor);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
+        room.Tell(new TopicCommands.Publish(_roomId, sessionId, ++_opId, ChatFrames.MessagePayload(sessionId, text, clientId), clientId, envelopeKey), TestActor);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
     }
 
     [Fact]
@@ -35,7 +37,7 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         Join(room, "s1", "alice", frontend);
         var joined = Join(room, "s2", "bob", frontend);
         Assert.Equal(["alice", "bob"], joined.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
-        var presence = frontend.ExpectMsg<FrontendCommands.RoomFrame>();
+        var presence = frontend.ExpectMsg<FrontendCommands.TopicFrame>();
         Assert.Equal("s2", presence.ExceptSessionId);
         Assert.Contains("\"joined\":\"bob\"", presence.Frame);
     }
@@ -52,8 +54,8 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         frontendB.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
 
         Post(room, "s1", "hello", "c1:1");
-        Assert.Equal(1, frontendA.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
-        Assert.Equal(1, frontendB.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+        Assert.Equal(1, frontendA.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Single().Seq);
+        Assert.Equal(1, frontendB.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Single().Seq);
         frontendA.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -64,14 +66,14 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         var frontend = CreateTestProbe();
         Join(room, "s1", "alice", frontend);
         Post(room, "s1", "one", "c1:5", clientId: "m-1");
-        Assert.Equal(1, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+        Assert.Equal(1, frontend.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Single().Seq);
 
         Post(room, "s1", "one", "c1:5", clientId: "m-1");
         Post(room, "s1", "one again", "c1:6", clientId: "m-1");
         frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         Post(room, "s1", "two", "c1:7");
-        Assert.Equal(2, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+        Assert.Equal(2, frontend.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Single().Seq);
     }
 
     [Fact]
@@ -91,7 +93,7 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         Assert.Equal([2L, 3L], joined.GetProperty("history").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
         frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
         Post(revived, "s1", "m4", "c1:4");
-        Assert.Equal(4, frontend.ExpectMsg<FrontendCommands.RoomMessages>().Frames.Single().Seq);
+        Assert.Equal(4, frontend.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Single().Seq);
     }
 
     [Fact]
@@ -100,13 +102,13 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         var room = StartRoom();
         var frontend = CreateTestProbe();
         Join(room, "s1", "alice", frontend);
-        for (var i = 1; i <= RoomActor.DeliveryWindow; i++) Post(room, "s1", $"m{i}", $"c1:{i}");
+        for (var i = 1; i <= TopicActor.DeliveryWindow; i++) Post(room, "s1", $"m{i}", $"c1:{i}");
 
-        room.Tell(new RoomCommands.Post(_roomId, "s1", ++_opId, "alice", "one too many", null, "c1:99"), TestActor);
+        room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", "one too many", null), null, "c1:99"), TestActor);
         ExpectNoMsg(TimeSpan.FromMilliseconds(500));
-        room.Tell(new RoomCommands.Delivered(_roomId, RoomActor.DeliveryWindow), frontend);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId);
-        var delivered = frontend.FishForMessage<FrontendCommands.RoomMessages>(m => m.Frames[^1].Seq == RoomActor.DeliveryWindow + 1);
+        room.Tell(new TopicCommands.Delivered(_roomId, TopicActor.DeliveryWindow), frontend);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
+        var delivered = frontend.FishForMessage<FrontendCommands.TopicBatch>(m => m.Frames[^1].Seq == TopicActor.DeliveryWindow + 1);
         Assert.Contains("one too many", delivered.Frames.Single().Frame);
     }
 
@@ -120,11 +122,11 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
 
         // The session resends the same step (same op id) until it is answered.
-        var join = new RoomCommands.Join(_roomId, "s2", ++_opId, "bob", frontend, Since: 0);
+        var join = new TopicCommands.Subscribe(_roomId, "s2", ++_opId, "bob", frontend, Since: 0);
         room.Tell(join, TestActor);
         room.Tell(join, TestActor);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == join.OpId);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == join.OpId);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == join.OpId);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == join.OpId);
         Assert.Single(frontend.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m).OfType<FrontendCommands.Subscribe>());
     }
 
@@ -135,16 +137,16 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         var (gone, serving) = (CreateTestProbe(), CreateTestProbe());
         Join(room, "s1", "alice", gone);
         Join(room, "s2", "bob", serving);
-        for (var i = 1; i <= RoomActor.DeliveryWindow; i++) Post(room, "s2", $"m{i}", $"c2:{i}");
-        room.Tell(new RoomCommands.Delivered(_roomId, RoomActor.DeliveryWindow), serving);
+        for (var i = 1; i <= TopicActor.DeliveryWindow; i++) Post(room, "s2", $"m{i}", $"c2:{i}");
+        room.Tell(new TopicCommands.Delivered(_roomId, TopicActor.DeliveryWindow), serving);
 
         // Its node was downed: the room does not wait out the delivery timeout for its confirmations.
         Watch(gone.Ref);
         Sys.Stop(gone.Ref);
         ExpectTerminated(gone.Ref);
-        room.Tell(new RoomCommands.Post(_roomId, "s2", ++_opId, "bob", "after", null, "c2:99"), TestActor);
-        ExpectMsg<RoomReplies.Done>(d => d.OpId == _opId, RoomActor.DeliveryTimeout / 2);
-        Assert.Contains("after", serving.FishForMessage<FrontendCommands.RoomMessages>(m => m.Frames[^1].Seq == RoomActor.DeliveryWindow + 1)
+        room.Tell(new TopicCommands.Publish(_roomId, "s2", ++_opId, ChatFrames.MessagePayload("bob", "after", null), null, "c2:99"), TestActor);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId, TopicActor.DeliveryTimeout / 2);
+        Assert.Contains("after", serving.FishForMessage<FrontendCommands.TopicBatch>(m => m.Frames[^1].Seq == TopicActor.DeliveryWindow + 1)
             .Frames.Single().Frame);
     }
 
@@ -158,19 +160,19 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         var firstOp = _opId + 1;
         for (var i = 1; i <= 40; i++)
         {
-            room.Tell(new RoomCommands.Post(_roomId, "s1", ++_opId, "alice", $"m{i}", null, $"c1:{i}"), TestActor);
+            room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", $"m{i}", null), null, $"c1:{i}"), TestActor);
             // Every post sent twice, as a retry would: posted once.
-            room.Tell(new RoomCommands.Post(_roomId, "s1", _opId, "alice", $"m{i}", null, $"c1:{i}"), TestActor);
+            room.Tell(new TopicCommands.Publish(_roomId, "s1", _opId, ChatFrames.MessagePayload("alice", $"m{i}", null), null, $"c1:{i}"), TestActor);
         }
         var seqs = new List<long>();
         while (seqs.Count < 40)
         {
-            var batch = frontend.ExpectMsg<FrontendCommands.RoomMessages>();
+            var batch = frontend.ExpectMsg<FrontendCommands.TopicBatch>();
             seqs.AddRange(batch.Frames.Select(f => f.Seq));
-            room.Tell(new RoomCommands.Delivered(_roomId, batch.Frames[^1].Seq), frontend);
+            room.Tell(new TopicCommands.Delivered(_roomId, batch.Frames[^1].Seq), frontend);
         }
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), seqs);
-        var answered = ReceiveN(80).Cast<RoomReplies.Done>().Select(d => d.OpId).Distinct().Order();
+        var answered = ReceiveN(80).Cast<TopicReplies.Done>().Select(d => d.OpId).Distinct().Order();
         Assert.Equal(Enumerable.Range(0, 40).Select(i => firstOp + i), answered);
         frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
@@ -184,10 +186,10 @@ public sealed class RoomActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Per
         Join(room, "s2", "bob", frontend);
         frontend.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
 
-        room.Tell(new RoomCommands.Leave(_roomId, "s2", ++_opId, Expired: false), TestActor);
+        room.Tell(new TopicCommands.Unsubscribe(_roomId, "s2", ++_opId, Expired: false), TestActor);
         var unsubscribe = frontend.ExpectMsg<FrontendCommands.Unsubscribe>();
         Assert.Contains("\"type\":\"left\"", unsubscribe.Frame);
-        Assert.Contains("\"left\":\"bob\"", frontend.ExpectMsg<FrontendCommands.RoomFrame>().Frame);
-        ExpectMsg<RoomReplies.Done>();
+        Assert.Contains("\"left\":\"bob\"", frontend.ExpectMsg<FrontendCommands.TopicFrame>().Frame);
+        ExpectMsg<TopicReplies.Done>();
     }
 }

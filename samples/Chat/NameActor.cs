@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.Persistence;
+using SocketStarter.Gateway.Backend;
 using SocketStarter.Messages;
 
-namespace SocketStarter.Backend.Names;
+namespace SocketStarter.Samples.Chat;
 
 /// <summary>One user name, held by at most one live session across the cluster.</summary>
 public sealed class NameActor : ReceivePersistentActor

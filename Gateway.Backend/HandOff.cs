@@ -1,7 +1,7 @@
 using Akka.Actor;
 using SocketStarter.Shared.Hosting.Management;
 
-namespace SocketStarter.Backend;
+namespace SocketStarter.Gateway.Backend;
 
 public static class HandOff
 {

@@ -2,21 +2,21 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using SocketStarter.Messages.ClientProtocol;
 
-namespace SocketStarter.Backend.Sessions;
+namespace SocketStarter.Samples.Chat;
 
 /// <summary>A client frame read and checked against the field rules of docs/protocol.md.</summary>
-public abstract partial record ClientRequest
+public abstract partial record ChatRequest
 {
-    public sealed record Register(string Name) : ClientRequest;
-    public sealed record Join(string Room, long? Since) : ClientRequest;
-    public sealed record Leave(string Room) : ClientRequest;
-    public sealed record Say(string Room, string Text, string? Id) : ClientRequest;
+    public sealed record Register(string Name) : ChatRequest;
+    public sealed record Join(string Room, long? Since) : ChatRequest;
+    public sealed record Leave(string Room) : ChatRequest;
+    public sealed record Say(string Room, string Text, string? Id) : ChatRequest;
     /// <summary>The frame broke a rule: answered with this error, nothing else happens.</summary>
-    public sealed record Rejected(string Code, string Message, string? Ref) : ClientRequest;
+    public sealed record Rejected(string Code, string Message, string? Ref) : ChatRequest;
 
     public const int MaxTextLength = 4000;
 
-    public static ClientRequest Parse(string payload)
+    public static ChatRequest Parse(string payload)
     {
         JsonDocument document;
         try
@@ -66,15 +66,15 @@ public abstract partial record ClientRequest
 
     public static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
-    private static ClientRequest ParseRegister(JsonElement root)
+    private static ChatRequest ParseRegister(JsonElement root)
     {
         if (RequiredString(root, "name") is not { } name) return MissingField("name", "register");
         return IsValidName(name)
             ? new Register(name)
-            : new Rejected(ErrorCodes.InvalidName, "A name is 1-24 characters of A-Z a-z 0-9 _ -.", "register");
+            : new Rejected(ChatErrorCodes.InvalidName, "A name is 1-24 characters of A-Z a-z 0-9 _ -.", "register");
     }
 
-    private static ClientRequest ParseJoin(JsonElement root)
+    private static ChatRequest ParseJoin(JsonElement root)
     {
         if (RequiredString(root, "room") is not { } roomText) return MissingField("room", "join");
         long? since = null;
@@ -87,13 +87,13 @@ public abstract partial record ClientRequest
         return NormalizeRoom(roomText) is { } room ? new Join(room, since) : InvalidRoom("join");
     }
 
-    private static ClientRequest ParseLeave(JsonElement root)
+    private static ChatRequest ParseLeave(JsonElement root)
     {
         if (RequiredString(root, "room") is not { } roomText) return MissingField("room", "leave");
         return NormalizeRoom(roomText) is { } room ? new Leave(room) : InvalidRoom("leave");
     }
 
-    private static ClientRequest ParseSay(JsonElement root)
+    private static ChatRequest ParseSay(JsonElement root)
     {
         if (RequiredString(root, "room") is not { } roomText) return MissingField("room", "say");
         if (RequiredString(root, "text") is not { } text) return MissingField("text", "say");
@@ -107,7 +107,7 @@ public abstract partial record ClientRequest
         if (NormalizeRoom(roomText) is not { } room) return InvalidRoom("say");
         var length = text.EnumerateRunes().Count();
         if (length is < 1 or > MaxTextLength)
-            return new Rejected(ErrorCodes.InvalidText, $"A message is 1-{MaxTextLength} characters.", "say");
+            return new Rejected(ChatErrorCodes.InvalidText, $"A message is 1-{MaxTextLength} characters.", "say");
         return new Say(room, text, id);
     }
 
@@ -118,7 +118,7 @@ public abstract partial record ClientRequest
         new(ErrorCodes.BadFrame, $"'{type}' needs a string field '{field}'.", type);
 
     private static Rejected InvalidRoom(string type) =>
-        new(ErrorCodes.InvalidRoom, "A room name is 1-32 characters of a-z 0-9 _ -.", type);
+        new(ChatErrorCodes.InvalidRoom, "A room name is 1-32 characters of a-z 0-9 _ -.", type);
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,24}\z")]
     private static partial Regex NamePattern();

@@ -1,0 +1,167 @@
+using Akka.Actor;
+using SocketStarter.Messages;
+using static SocketStarter.Messages.TopicEvents;
+
+namespace SocketStarter.Gateway.Backend.Topics;
+
+/// <summary>
+/// The rules of one topic, without an actor: who is subscribed, the message sequence, the kept history and the
+/// keys that make publishing idempotent. <c>Decide*</c> says which event a command causes (none: nothing changes);
+/// <see cref="Apply"/> applies a persisted event. Publishes are decided before their batch is written: their
+/// <c>seq</c> is taken and their keys count as seen from that moment, so a retry that arrives while the original
+/// is being written is recognised.
+/// </summary>
+public sealed class TopicState
+{
+    public const int HistoryOnJoin = 50;
+    public const int KeptHistory = 1000;
+    /// <summary>Publish keys remembered per member: enough to recognise any retry or repeated client id.</summary>
+    public const int RecentKeysPerMember = 256;
+
+    private readonly LinkedList<TopicMessage> _history = new();
+    private readonly Dictionary<string, Member> _members = new();
+    private readonly Dictionary<string, RecentKeys> _recentKeys = new();
+    /// <summary>Keys of publishes decided but not yet persisted, as (session, key).</summary>
+    private readonly HashSet<(string SessionId, string Key)> _pendingKeys = new();
+    private int _pendingPublishes;
+
+    /// <summary>The seq of the last persisted message.</summary>
+    public long LastSeq { get; private set; }
+
+    public abstract record PublishDecision;
+    /// <summary>Seen before (persisted or being written): answer it once the original is persisted, publish nothing.</summary>
+    public sealed record Repeat : PublishDecision { public static readonly Repeat Instance = new(); }
+    public sealed record Accepted(Published Event) : PublishDecision;
+
+    public PublishDecision DecidePublish(TopicCommands.Publish publish, DateTime now)
+    {
+        var clientKey = publish.DedupeId is { } id ? ClientIdKey(id) : null;
+        if (Seen(publish.SessionId, publish.EnvelopeKey) || (clientKey is not null && Seen(publish.SessionId, clientKey)))
+            return Repeat.Instance;
+
+        var message = new TopicMessage(LastSeq + _pendingPublishes + 1, publish.Payload, publish.DedupeId, now);
+        _pendingPublishes++;
+        _pendingKeys.Add((publish.SessionId, publish.EnvelopeKey));
+        if (clientKey is not null) _pendingKeys.Add((publish.SessionId, clientKey));
+        return new Accepted(new Published(message, publish.SessionId, publish.EnvelopeKey));
+    }
+
+    /// <summary>Joined already on the same frontend: nothing. On another: it moved there. Else it joins.</summary>
+    public ITopicEvent? DecideSubscribe(TopicCommands.Subscribe subscribe) =>
+        _members.TryGetValue(subscribe.SessionId, out var member)
+            ? Equals(member.Frontend, subscribe.Frontend) ? null : new MemberRebound(subscribe.SessionId, subscribe.Frontend)
+            : new MemberJoined(subscribe.SessionId, subscribe.Presence, subscribe.Frontend);
+
+    public MemberLeft? DecideUnsubscribe(TopicCommands.Unsubscribe unsubscribe) =>
+        _members.ContainsKey(unsubscribe.SessionId) ? new MemberLeft(unsubscribe.SessionId) : null;
+
+    public MemberRebound? DecideRebind(TopicCommands.Rebind rebind) =>
+        _members.TryGetValue(rebind.SessionId, out var member) && !Equals(member.Frontend, rebind.Frontend)
+            ? new MemberRebound(rebind.SessionId, rebind.Frontend)
+            : null;
+
+    public PresenceChanged? DecideSetPresence(TopicCommands.SetPresence set) =>
+        _members.TryGetValue(set.SessionId, out var member) && member.Presence != set.Presence
+            ? new PresenceChanged(set.SessionId, set.Presence)
+            : null;
+
+    public Member? MemberOf(string sessionId) => _members.GetValueOrDefault(sessionId);
+
+    public int MemberCount => _members.Count;
+
+    /// <summary>How the members are shown, each once; members shown as nothing are not listed.</summary>
+    public IEnumerable<string> Presences =>
+        _members.Values.Select(m => m.Presence).Where(p => p.Length > 0).Distinct().Order(StringComparer.Ordinal);
+
+    /// <summary>What a subscribing client is sent: everything after <paramref name="since"/>, or the last messages.</summary>
+    public IEnumerable<TopicMessage> HistoryFor(long? since) => since is { } after
+        ? _history.Where(message => message.Seq > after)
+        : _history.Skip(Math.Max(0, _history.Count - HistoryOnJoin));
+
+    /// <summary>The frontend nodes with members other than <paramref name="exceptSessionId"/>: each gets one copy.</summary>
+    public IEnumerable<IActorRef> FrontendsExcept(string? exceptSessionId) =>
+        _members.Values.Where(member => member.SessionId != exceptSessionId).Select(member => member.Frontend).Distinct();
+
+    public void Apply(ITopicEvent @event)
+    {
+        switch (@event)
+        {
+            case MemberJoined e:
+                _members[e.SessionId] = new Member(e.SessionId, e.Presence, e.Frontend);
+                break;
+            case MemberLeft e:
+                _members.Remove(e.SessionId);
+                _recentKeys.Remove(e.SessionId);
+                break;
+            case MemberRebound e when _members.TryGetValue(e.SessionId, out var member):
+                _members[e.SessionId] = member with { Frontend = e.Frontend };
+                break;
+            case PresenceChanged e when _members.TryGetValue(e.SessionId, out var member):
+                _members[e.SessionId] = member with { Presence = e.Presence };
+                break;
+            case Published e:
+                ApplyPublished(e);
+                break;
+        }
+    }
+
+    private void ApplyPublished(Published e)
+    {
+        LastSeq = e.Message.Seq;
+        _history.AddLast(e.Message);
+        if (_history.Count > KeptHistory) _history.RemoveFirst();
+        if (!_recentKeys.TryGetValue(e.SessionId, out var keys)) _recentKeys[e.SessionId] = keys = new RecentKeys();
+        keys.Add(e.EnvelopeKey);
+        if (e.Message.DedupeId is { } id) keys.Add(ClientIdKey(id));
+
+        // Replayed events were never pending; a live one was decided by DecidePublish.
+        if (_pendingPublishes == 0) return;
+        _pendingPublishes--;
+        _pendingKeys.Remove((e.SessionId, e.EnvelopeKey));
+        if (e.Message.DedupeId is { } clientId) _pendingKeys.Remove((e.SessionId, ClientIdKey(clientId)));
+    }
+
+    /// <summary>The persisted state only: posts still being written are not in it.</summary>
+    public TopicSnapshot ToSnapshot() => new(
+        LastSeq, _history.ToList(), _members.Values.ToList(),
+        _recentKeys.Select(pair => new RecentPublishKeys(pair.Key, pair.Value.InOrder())).ToList());
+
+    public void Restore(TopicSnapshot snapshot)
+    {
+        LastSeq = snapshot.LastSeq;
+        _history.Clear();
+        foreach (var message in snapshot.History) _history.AddLast(message);
+        _members.Clear();
+        foreach (var member in snapshot.Members) _members[member.SessionId] = member;
+        _recentKeys.Clear();
+        foreach (var recent in snapshot.RecentKeys)
+        {
+            var keys = new RecentKeys();
+            foreach (var key in recent.Keys) keys.Add(key);
+            _recentKeys[recent.SessionId] = keys;
+        }
+    }
+
+    private bool Seen(string sessionId, string key) =>
+        _pendingKeys.Contains((sessionId, key)) || (_recentKeys.TryGetValue(sessionId, out var keys) && keys.Contains(key));
+
+    private static string ClientIdKey(string dedupeId) => $"id:{dedupeId}";
+
+    /// <summary>A bounded set that forgets its oldest keys first.</summary>
+    private sealed class RecentKeys
+    {
+        private readonly Queue<string> _order = new();
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+
+        public bool Contains(string key) => _keys.Contains(key);
+
+        public void Add(string key)
+        {
+            if (!_keys.Add(key)) return;
+            _order.Enqueue(key);
+            if (_order.Count > RecentKeysPerMember) _keys.Remove(_order.Dequeue());
+        }
+
+        public IReadOnlyList<string> InOrder() => _order.ToList();
+    }
+}
