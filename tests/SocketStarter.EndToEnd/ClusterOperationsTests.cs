@@ -33,13 +33,13 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         Assert.Contains(backendA.Address, show);
 
         // Both backends hold room shards; after backendA leaves, backendB holds all of them and chat goes on.
-        var before = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
+        var before = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r topic"),
             text => text.Contains(backendA.Address) && text.Contains(backendB.Address), Wait);
         Assert.Contains(backendA.Address, before);
         await Ssctl(frontend, $"cluster leave {backendA.Address}");
         Assert.True(await backendA.WaitForExitAsync(Wait), "a backend asked to leave shuts down");
         // The shard coordinators may be moving with the node that left: ask until they answer again.
-        var after = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r room"),
+        var after = await TestCluster.Eventually(() => Ssctl(frontend, "cluster-sharding region-stats -r topic"),
             text => text.Contains(backendB.Address), Wait);
         Assert.DoesNotContain(backendA.Address, after);
         Assert.Contains(backendB.Address, after);
