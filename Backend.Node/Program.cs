@@ -7,6 +7,7 @@ using SocketStarter.Backend;
 using SocketStarter.Backend.Membership;
 using SocketStarter.Gateway.Backend;
 using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Poll;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -43,7 +44,7 @@ while (true)
             // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
             journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
         .WithJournalTuning(journal)
-        .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat))
+        .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat), PollApplication.Registration())
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
     await using var host = builder.Build();
@@ -63,4 +64,31 @@ while (true)
         _ => "Could not join the cluster in time; starting over.",
     });
     firstStart = false;
+    if (reason is CoordinatedShutdown.ClusterDowningReason && !await WaitUnlessStopped(settings.DownedRejoinDelay)) break;
+}
+
+/// <summary>Waits, with no actor system running; false if a SIGTERM or Ctrl-C came meanwhile (the node stops).</summary>
+static async Task<bool> WaitUnlessStopped(TimeSpan delay)
+{
+    using var stopped = new CancellationTokenSource();
+    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+    {
+        signal.Cancel = true;
+        stopped.Cancel();
+    });
+    using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, signal =>
+    {
+        signal.Cancel = true;
+        stopped.Cancel();
+    });
+    Console.Error.WriteLine($"Joining again in {delay.TotalSeconds:F0} s, once the others have given up on this address's old incarnation.");
+    try
+    {
+        await Task.Delay(delay, stopped.Token);
+        return true;
+    }
+    catch (OperationCanceledException)
+    {
+        return false;
+    }
 }
