@@ -23,4 +23,14 @@ public static class ClientFiles
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         return app;
     }
+
+    /// <summary>An application's own page at <paramref name="path"/>, from <paramref name="folder"/> beside the node's binaries
+    /// (the application's project copies it there).</summary>
+    public static WebApplication UseApplicationPage(this WebApplication app, string path, string folder)
+    {
+        var files = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, folder));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = path });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = path });
+        return app;
+    }
 }

@@ -8,6 +8,8 @@ using SocketStarter.Frontend.Authentication;
 using SocketStarter.Frontend.Connections;
 using SocketStarter.Frontend.Mqtt;
 using SocketStarter.Frontend.Operations;
+using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Poll;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -58,9 +60,11 @@ while (true)
 
     await using var app = builder.Build();
     app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-    app.MapChatWebSocket();
+    app.MapGatewayWebSocket("/ws", ChatApplication.Name);
+    app.MapGatewayWebSocket("/poll/ws", PollApplication.Name);
     app.MapManagement();
     app.UseClientFiles(builder.Configuration);
+    app.UseApplicationPage("/poll", "poll");
     // A stopping frontend first asks its clients to resume elsewhere (1012), as `frontend drain` does, so that none
     // sees its socket cut (1006) when the actor system goes down under it.
     app.Lifetime.ApplicationStopping.Register(() =>

@@ -79,11 +79,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="application">The backend application this connection's session belongs to.</param>
     /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
-    public static Props Props(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
+    public static Props Props(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(channel, resumable, resumeToken, sessions, fanout, settings, materializer, channelClosed,
-            authentication ?? ClientAuthentication.Off));
+        Akka.Actor.Props.Create(() => new ConnectionActor(channel, application, resumable, resumeToken, sessions, fanout, settings, materializer,
+            channelClosed, authentication ?? ClientAuthentication.Off));
 
     private readonly string? _resumeToken;
     /// <summary>When this connection's last envelope was acknowledged: recent means its backend is up and answering.</summary>
@@ -91,9 +92,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// <summary>Acknowledgements closer together than this mean the backend is answering, not away.</summary>
     private static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
 
-    public ConnectionActor(IClientChannel channel, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
+    private readonly string _application;
+
+    public ConnectionActor(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication authentication)
     {
+        _application = application;
         _authentication = authentication;
         _materializer = materializer;
         _resumable = resumable;
@@ -290,7 +294,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         var step = first.Value;
         ISessionEnvelope envelope = step switch
         {
-            AttachStep attach => new Attach(_sessionId, _connectionId, ++_seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret),
+            AttachStep attach => new Attach(_sessionId, _connectionId, ++_seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret, _application),
             FrameStep frame => new ClientFrame(_sessionId, _connectionId, ++_seqNo, _fanout, frame.Payload),
             _ => new Detach(_sessionId, _connectionId, ++_seqNo, _fanout, EndSession: !_resumable),
         };

@@ -13,15 +13,15 @@ using SocketStarter.Shared.Hosting.Management;
 namespace SocketStarter.Frontend.Connections;
 
 /// <summary>
-/// <c>GET /ws</c>: accepts the WebSocket, starts its <see cref="ConnectionActor"/>, and reads the socket in its
-/// own loop. Frames go into a bounded, backpressured stream: while the actor holds its limit of frames, the
+/// <c>GET /ws</c> (or another path, one per application): accepts the WebSocket, starts its
+/// <see cref="ConnectionActor"/> for that application, and reads the socket in its own loop. Frames go into a bounded, backpressured stream: while the actor holds its limit of frames, the
 /// loop waits, the socket is not read and TCP pushes back on the client.
 /// </summary>
 public static class WebSocketEndpoint
 {
-    public static IEndpointRouteBuilder MapChatWebSocket(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapGatewayWebSocket(this IEndpointRouteBuilder endpoints, string path, string application)
     {
-        endpoints.Map("/ws", async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+        endpoints.Map(path, async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
             FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
             AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
         {
@@ -61,7 +61,7 @@ public static class WebSocketEndpoint
             }
             try
             {
-                await Serve(context, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
+                await Serve(context, application, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
             }
             finally
             {
@@ -71,13 +71,13 @@ public static class WebSocketEndpoint
         return endpoints;
     }
 
-    private static async Task Serve(HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+    private static async Task Serve(HttpContext context, string application, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
         FrontendSettings settings, ClientAuthentication authentication, CancellationToken nodeStopping)
     {
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var connection = system.ActorOf(ConnectionActor.Props(
-            new WebSocketChannel(socket), resumable: true, context.Request.Query["resume"].FirstOrDefault(),
+            new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
             settings, materializer, socketClosed, authentication));
 

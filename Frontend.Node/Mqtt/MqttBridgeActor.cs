@@ -5,6 +5,7 @@ using MQTTnet.Protocol;
 using MQTTnet.Server;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
+using SocketStarter.Samples.Chat;
 
 namespace SocketStarter.Frontend.Mqtt;
 
@@ -30,8 +31,10 @@ public sealed class MqttBridgeActor : ReceiveActor
         var log = Context.GetLogger();
         ReceiveAsync<FrontendCommands.TopicFrame>(async roomFrame =>
         {
+            // MQTT clients speak the chat: other applications' topics are not theirs to see.
+            if (TopicIds.Parse(roomFrame.TopicId) is not (ChatApplication.Name, var room)) return;
             var message = new MqttApplicationMessageBuilder()
-                .WithTopic(MqttTopics.ForRoom(roomFrame.TopicId))
+                .WithTopic(MqttTopics.ForRoom(room))
                 .WithPayload(ServerFrames.MqttPayload(roomFrame.Frame))
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();

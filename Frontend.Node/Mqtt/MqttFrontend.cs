@@ -87,7 +87,7 @@ public sealed class MqttFrontend(
         }
         var clientId = string.IsNullOrEmpty(e.ClientId) ? AssignClientId(e) : e.ClientId;
         var channel = new MqttChannel(_server!, clientId);
-        var connection = system.ActorOf(ConnectionActor.Props(channel, resumable: false, resumeToken: null,
+        var connection = system.ActorOf(ConnectionActor.Props(channel, ChatApplication.Name, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
             new TaskCompletionSource(), authentication));
         var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit, () => addresses.Release(address));

@@ -26,7 +26,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private readonly string _sessionId;
     private readonly IActorRef _topics;
-    private readonly IGatewayApplication _application;
+    private readonly IReadOnlyDictionary<string, IGatewayApplication> _applications;
     private readonly SessionSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -43,14 +43,15 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private sealed record RetryOperation;
     private sealed record ExpireSession;
 
-    public static Props Props(string sessionId, IActorRef topics, IGatewayApplication application, SessionSettings settings) =>
-        Akka.Actor.Props.Create(() => new SessionActor(sessionId, topics, application, settings));
+    /// <param name="applications">Every application this backend runs, by name: a session runs the one it started with.</param>
+    public static Props Props(string sessionId, IActorRef topics, IReadOnlyDictionary<string, IGatewayApplication> applications, SessionSettings settings) =>
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, topics, applications, settings));
 
-    public SessionActor(string sessionId, IActorRef topics, IGatewayApplication application, SessionSettings settings)
+    public SessionActor(string sessionId, IActorRef topics, IReadOnlyDictionary<string, IGatewayApplication> applications, SessionSettings settings)
     {
         _sessionId = sessionId;
         _topics = topics;
-        _application = application;
+        _applications = applications;
         _settings = settings;
         _state = new SessionState(settings);
 
@@ -161,7 +162,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                     Timers.Cancel(ExpiryTimer);
                     // A resumed session (same frontend or another) must be subscribed again to its topics' deliveries.
                     if (accepted.RebindTopics)
-                        CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.Rebind(topic, _sessionId, opId, attach.Frontend),
+                        CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.Rebind(TopicId(topic), _sessionId, opId, attach.Frontend),
                             () => Acknowledge(attach));
                     else
                         Acknowledge(attach);
@@ -205,8 +206,16 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private void HandleFrame(ClientFrame frame)
     {
         var view = View($"{frame.ConnectionId}:{frame.SeqNo}");
-        Run(Decided(() => _application.Decide(view, frame.Payload)), frame, () => Acknowledge(frame));
+        Run(Decided(() => Application.Decide(view, frame.Payload)), frame, () => Acknowledge(frame));
     }
+
+    /// <summary>A session that started is of an application the backend runs: a frontend attaches only for those.</summary>
+    private IGatewayApplication Application => _applications.TryGetValue(_state.Application!, out var application)
+        ? application
+        : throw new ClientError(ErrorCodes.Unavailable, $"The application '{_state.Application}' does not run on this backend.");
+
+    /// <summary>The topic entity's id: each application has topics of its own.</summary>
+    private string TopicId(string topic) => TopicIds.Of(_state.Application!, topic);
 
     private SessionView View(string envelopeKey) => new(_sessionId, _state.Presence, _state.Topics.ToList(), envelopeKey);
 
@@ -250,7 +259,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 break;
             case Step.Subscribe subscribe when envelope is not null:
                 Call(_topics, opId => new TopicCommands.Subscribe(
-                    subscribe.Topic, _sessionId, opId, _state.Presence ?? "", envelope.Frontend, subscribe.Since), _ =>
+                    TopicId(subscribe.Topic), _sessionId, opId, _state.Presence ?? "", envelope.Frontend, subscribe.Since), _ =>
                 {
                     if (_state.Topics.Contains(subscribe.Topic))
                         done();
@@ -259,7 +268,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 });
                 break;
             case Step.Unsubscribe unsubscribe:
-                Call(_topics, opId => new TopicCommands.Unsubscribe(unsubscribe.Topic, _sessionId, opId, Expired: envelope is null), _ =>
+                Call(_topics, opId => new TopicCommands.Unsubscribe(TopicId(unsubscribe.Topic), _sessionId, opId, Expired: envelope is null), _ =>
                 {
                     if (_state.Topics.Contains(unsubscribe.Topic))
                         PersistAllThen([new SessionEvents.Unsubscribed(unsubscribe.Topic)], done);
@@ -268,7 +277,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 });
                 break;
             case Step.Publish publish:
-                Call(_topics, opId => new TopicCommands.Publish(publish.Topic, _sessionId, opId, publish.Payload, publish.DedupeId,
+                Call(_topics, opId => new TopicCommands.Publish(TopicId(publish.Topic), _sessionId, opId, publish.Payload, publish.DedupeId,
                     envelope is null ? $"end:{_sessionId}" : $"{envelope.ConnectionId}:{envelope.SeqNo}"), _ => done());
                 break;
             case Step.SetPresence presence when presence.Presence == _state.Presence:
@@ -276,7 +285,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 break;
             case Step.SetPresence presence:
                 PersistAllThen([new SessionEvents.PresenceSet(presence.Presence)], () =>
-                    CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.SetPresence(topic, _sessionId, opId, presence.Presence), done));
+                    CallEach(_state.Topics, _topics, (topic, opId) => new TopicCommands.SetPresence(TopicId(topic), _sessionId, opId, presence.Presence), done));
                 break;
             case Step.Ask ask:
                 Call(ask.Target, ask.Operation, reply => Run(Decided(() => ask.Next(reply)), envelope, done));
@@ -316,8 +325,8 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     {
         Timers.Cancel(ExpiryTimer);
         var view = View($"end:{_sessionId}");
-        CallEach(_state.Topics.ToList(), _topics, (topic, opId) => new TopicCommands.Unsubscribe(topic, _sessionId, opId, Expired: true), () =>
-            Run(Decided(() => _application.Ended(view)), envelope: null, () => PersistAllThen([SessionEvents.Ended.Instance], Passivate)));
+        CallEach(_state.Topics.ToList(), _topics, (topic, opId) => new TopicCommands.Unsubscribe(TopicId(topic), _sessionId, opId, Expired: true), () =>
+            Run(Decided(() => Application.Ended(view)), envelope: null, () => PersistAllThen([SessionEvents.Ended.Instance], Passivate)));
     }
 
     private void OnRecovered()

@@ -16,6 +16,8 @@ public sealed class SessionState(SessionSettings settings)
     private readonly SortedSet<string> _topics = new(StringComparer.Ordinal);
 
     public string? TokenHash { get; private set; }
+    /// <summary>The application the session belongs to, from its start: its frames go to that one only.</summary>
+    public string? Application { get; private set; }
     public bool Ended { get; private set; }
     public string? Presence { get; private set; }
     public IReadOnlyCollection<string> Topics => _topics;
@@ -47,8 +49,9 @@ public sealed class SessionState(SessionSettings settings)
     {
         if (attach.NewTokenHash is { } tokenHash)
             // A repeated start (the frontend retried it after a restart of this entity) attaches again.
-            return Accept(attach, TokenHash is null ? new SessionEvents.Started(tokenHash) : null);
-        if (!Started || attach.ResumeSecret is null || !ResumeToken.Verify(attach.ResumeSecret, TokenHash!))
+            return Accept(attach, TokenHash is null ? new SessionEvents.Started(tokenHash, attach.Application) : null);
+        // A token resumes a session through its own application's endpoint only.
+        if (!Started || attach.ResumeSecret is null || attach.Application != Application || !ResumeToken.Verify(attach.ResumeSecret, TokenHash!))
             return new AttachRefused(HoldsNoSession: !Started);
         return Accept(attach, started: null);
     }
@@ -79,6 +82,7 @@ public sealed class SessionState(SessionSettings settings)
         {
             case SessionEvents.Started started:
                 TokenHash = started.TokenHash;
+                Application = started.Application;
                 break;
             case Attached attached:
                 ConnectionId = attached.ConnectionId;

@@ -29,6 +29,8 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private const string DeliveryTimer = "delivery";
 
     private readonly string _topicId;
+    /// <summary>The application's own name for the topic, as its frames show it.</summary>
+    private readonly string _name;
     private readonly ITopicFrames _frames;
     private readonly TopicState _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -54,11 +56,14 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="topicId">The entity id (<see cref="TopicIds"/>).</param>
+    /// <param name="frames">The frames of the topic's application.</param>
     public static Props Props(string topicId, ITopicFrames frames) => Akka.Actor.Props.Create(() => new TopicActor(topicId, frames));
 
     public TopicActor(string topicId, ITopicFrames frames)
     {
         _topicId = topicId;
+        _name = TopicIds.Parse(topicId).Topic;
         _frames = frames;
 
         Recover<SnapshotOffer>(offer =>
@@ -207,7 +212,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     /// <summary>One message per frontend node with members, the whole batch in seq order.</summary>
     private void Deliver(List<Published> events)
     {
-        var frames = events.Select(e => new FrontendCommands.TopicFrame(_topicId, e.Message.Seq, _frames.Message(_topicId, e.Message), null)).ToList();
+        var frames = events.Select(e => new FrontendCommands.TopicFrame(_topicId, e.Message.Seq, _frames.Message(_name, e.Message), null)).ToList();
         var batch = new FrontendCommands.TopicBatch(_topicId, frames);
         var lastSeq = frames[^1].Seq;
         var now = DateTime.UtcNow;
@@ -252,7 +257,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         {
             AnswerSubscribe(subscribe, replyTo);
             if (joined is MemberJoined && subscribe.Presence.Length > 0)
-                BroadcastPresence(_frames.Presence(_topicId, joined: subscribe.Presence, left: null), exceptSessionId: subscribe.SessionId);
+                BroadcastPresence(_frames.Presence(_name, joined: subscribe.Presence, left: null), exceptSessionId: subscribe.SessionId);
         });
     }
 
@@ -272,10 +277,10 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             bytes += Encoding.UTF8.GetByteCount(message.Payload) + MessageFieldsBytes;
             if (bytes > SubscribedHistoryBytes) break;
         }
-        var frame = _frames.Subscribed(_topicId, _state.Presences, history.Take(fits), more: fits < history.Count);
+        var frame = _frames.Subscribed(_name, _state.Presences, history.Take(fits), more: fits < history.Count);
         subscribe.Frontend.Tell(new FrontendCommands.Subscribe(_topicId, subscribe.SessionId, frame));
         foreach (var message in history.Skip(fits))
-            subscribe.Frontend.Tell(new FrontendCommands.ToSession(subscribe.SessionId, _frames.Message(_topicId, message)));
+            subscribe.Frontend.Tell(new FrontendCommands.ToSession(subscribe.SessionId, _frames.Message(_name, message)));
         Answer(replyTo, subscribe);
     }
 
@@ -293,9 +298,9 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             if (left is not null && member is not null)
             {
                 member.Frontend.Tell(new FrontendCommands.Unsubscribe(_topicId, unsubscribe.SessionId,
-                    unsubscribe.Expired ? null : _frames.Unsubscribed(_topicId)));
+                    unsubscribe.Expired ? null : _frames.Unsubscribed(_name)));
                 if (member.Presence.Length > 0)
-                    BroadcastPresence(_frames.Presence(_topicId, joined: null, left: member.Presence), exceptSessionId: unsubscribe.SessionId);
+                    BroadcastPresence(_frames.Presence(_name, joined: null, left: member.Presence), exceptSessionId: unsubscribe.SessionId);
             }
             Answer(replyTo, unsubscribe);
         });
@@ -321,8 +326,8 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             if (changed is not null)
             {
                 if (previous is { Length: > 0 })
-                    BroadcastPresence(_frames.Presence(_topicId, joined: null, left: previous), exceptSessionId: set.SessionId);
-                BroadcastPresence(_frames.Presence(_topicId, joined: set.Presence, left: null), exceptSessionId: set.SessionId);
+                    BroadcastPresence(_frames.Presence(_name, joined: null, left: previous), exceptSessionId: set.SessionId);
+                BroadcastPresence(_frames.Presence(_name, joined: set.Presence, left: null), exceptSessionId: set.SessionId);
             }
             Answer(replyTo, set);
         });

@@ -17,12 +17,13 @@ public static class SessionCommands
     }
 
     /// <summary>
-    /// Attaches a connection. With <paramref name="NewTokenHash"/> it starts a fresh session; with
-    /// <paramref name="ResumeSecret"/> it resumes an existing one, answered by Acknowledged or ResumeRefused.
+    /// Attaches a connection of <paramref name="Application"/> (the one its endpoint serves). With
+    /// <paramref name="NewTokenHash"/> it starts a fresh session; with <paramref name="ResumeSecret"/> it resumes an
+    /// existing one of the same application, answered by Acknowledged or ResumeRefused.
     /// </summary>
     public sealed record Attach(
         string SessionId, string ConnectionId, long SeqNo, IActorRef Frontend,
-        string? NewTokenHash, string? ResumeSecret) : ISessionEnvelope;
+        string? NewTokenHash, string? ResumeSecret, string Application) : ISessionEnvelope;
 
     /// <summary>One text frame of the client, as it came (a JSON object with a string <c>type</c>).</summary>
     public sealed record ClientFrame(

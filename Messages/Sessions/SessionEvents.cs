@@ -8,7 +8,8 @@ public interface ISessionEvent : IWireMessage;
 /// <summary>Persisted events of a session entity.</summary>
 public static class SessionEvents
 {
-    public sealed record Started(string TokenHash) : ISessionEvent;
+    /// <summary>A session of <paramref name="Application"/> began; only its owner (the token) may attach.</summary>
+    public sealed record Started(string TokenHash, string Application) : ISessionEvent;
 
     /// <summary>A connection carries the session from now on.</summary>
     public sealed record Attached(string ConnectionId, IActorRef Frontend) : ISessionEvent;

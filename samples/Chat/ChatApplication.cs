@@ -9,6 +9,8 @@ namespace SocketStarter.Samples.Chat;
 /// <summary>The chat of docs/protocol.md as a gateway application: rooms are topics, a user's name is its presence.</summary>
 public sealed class ChatApplication(IActorRef names, ChatSettings settings) : IGatewayApplication
 {
+    /// <summary>What frontends attach chat connections with.</summary>
+    public const string Name = "chat";
     public const string NameTypeName = "name";
 
     /// <summary>The name registry's shard region, in the actor registry.</summary>
@@ -24,6 +26,7 @@ public sealed class ChatApplication(IActorRef names, ChatSettings settings) : IG
 
     /// <summary>The chat for <see cref="GatewayHostingExtensions.AddGatewayBackend"/>: its name registry and its serializer.</summary>
     public static GatewayApplication Registration(ChatSettings settings) => new(
+        Name,
         registry => new ChatApplication(registry.Get<NameRegion>(), settings),
         builder => builder
             .WithCustomSerializer("socketstarter-chat", [typeof(IChatContract)], system => new ChatSerializer(system))

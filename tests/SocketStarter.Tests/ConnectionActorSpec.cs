@@ -54,7 +54,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     }
 
     private IActorRef StartConnection(string? resume = null) =>
-        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), resumable: true, resume, _sessions, _fanout, Settings, Sys.Materializer(), new TaskCompletionSource()));
+        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), "chat", resumable: true, resume, _sessions, _fanout, Settings, Sys.Materializer(), new TaskCompletionSource()));
 
     private async Task<JsonElement> ReadClientFrame()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit;
+using SocketStarter.Gateway.Backend.Application;
 using SocketStarter.Gateway.Backend.Sessions;
 using SocketStarter.Samples.Chat;
 using SocketStarter.Messages;
@@ -32,12 +33,12 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     private ChatSettings _chat = new(MaxRooms: 100);
 
     private IActorRef StartSession() =>
-        Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, new ChatApplication(_names, _chat), Settings));
+        Sys.ActorOf(SessionActor.Props(_sessionId, _rooms, new Dictionary<string, IGatewayApplication> { [ChatApplication.Name] = new ChatApplication(_names, _chat) }, Settings));
 
     private IActorRef Attached(string connectionId = "c1")
     {
         var session = StartSession();
-        session.Tell(new Attach(_sessionId, connectionId, ++_seqNo, _frontend, _token.SecretHash, null));
+        session.Tell(new Attach(_sessionId, connectionId, ++_seqNo, _frontend, _token.SecretHash, null, "chat"));
         _frontend.ExpectMsg<FrontendCommands.Acknowledged>(a => a.SeqNo == _seqNo);
         return session;
     }
@@ -89,7 +90,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
 
         session.Tell(Frame(new { type = "join", room = "lobby" }));
         var join = _rooms.ExpectMsg<TopicCommands.Subscribe>();
-        Assert.Equal("lobby", join.TopicId);
+        Assert.Equal("chat/lobby", join.TopicId);
     }
 
     [Fact]
@@ -203,7 +204,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var token = _token.Token;
         ResumeToken.TryParse(token, out _, out var secret);
         var newFrontend = CreateTestProbe();
-        session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret));
+        session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret, "chat"));
         var rebind = _rooms.ExpectMsg<TopicCommands.Rebind>();
         Assert.Equal(newFrontend.Ref, rebind.Frontend);
         _rooms.Reply(new TopicReplies.Done(rebind.TopicId, rebind.OpId));
@@ -215,7 +216,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var session = Registered();
         Watch(session);
-        session.Tell(new Attach(_sessionId, "c2", 1, _frontend, null, "not-the-secret"));
+        session.Tell(new Attach(_sessionId, "c2", 1, _frontend, null, "not-the-secret", "chat"));
         _frontend.ExpectMsg<FrontendCommands.ResumeRefused>(r => r.ConnectionId == "c2");
 
         // Still the same live session for its own connection: not stopped, not taken over.
@@ -231,7 +232,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         var session = Attached();
         ResumeToken.TryParse(_token.Token, out _, out var secret);
         var newFrontend = CreateTestProbe();
-        session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret));
+        session.Tell(new Attach(_sessionId, "c2", 1, newFrontend, null, secret, "chat"));
         _frontend.ExpectMsg<FrontendCommands.TakenOver>(t => t.ConnectionId == "c1" && t.SessionId == _sessionId);
         newFrontend.ExpectMsg<FrontendCommands.Acknowledged>(a => a.ConnectionId == "c2");
     }
@@ -260,7 +261,7 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
         _names.Reply(new NameReplies.Released(release.NameKey, release.OpId));
 
         ResumeToken.TryParse(_token.Token, out _, out var secret);
-        session.Tell(new Attach(_sessionId, "c2", 1, _frontend, null, secret));
+        session.Tell(new Attach(_sessionId, "c2", 1, _frontend, null, secret, "chat"));
         _frontend.FishForMessage(m => m is FrontendCommands.ResumeRefused);
     }
 }

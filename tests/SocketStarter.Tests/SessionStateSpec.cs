@@ -21,7 +21,7 @@ public sealed class SessionStateSpec
     {
         var (token, hash) = ResumeToken.Create("s1");
         _token = token;
-        ApplyAll(_state.DecideAttach(new Attach("s1", "c1", 1, FrontendA, hash, null)));
+        ApplyAll(_state.DecideAttach(new Attach("s1", "c1", 1, FrontendA, hash, null, "chat")));
     }
 
     private string Secret => _token[(_token.IndexOf('.') + 1)..];
@@ -35,9 +35,9 @@ public sealed class SessionStateSpec
     public void A_new_session_is_started_and_carried_by_its_first_connection()
     {
         var state = new SessionState(Settings);
-        var decision = Assert.IsType<SessionState.AttachAccepted>(state.DecideAttach(new Attach("s2", "c9", 1, FrontendA, "HASH", null)));
+        var decision = Assert.IsType<SessionState.AttachAccepted>(state.DecideAttach(new Attach("s2", "c9", 1, FrontendA, "HASH", null, "chat")));
         Assert.Collection(decision.Events,
-            e => Assert.Equal(new SessionEvents.Started("HASH"), e),
+            e => Assert.Equal(new SessionEvents.Started("HASH", "chat"), e),
             e => Assert.Equal(new SessionEvents.Attached("c9", FrontendA), e));
         Assert.Null(decision.TakenOver);
         Assert.False(decision.RebindTopics);
@@ -46,15 +46,23 @@ public sealed class SessionStateSpec
     [Fact]
     public void A_resume_with_the_wrong_secret_is_refused_and_the_owner_keeps_the_session()
     {
-        var refused = Assert.IsType<SessionState.AttachRefused>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, "wrong")));
+        var refused = Assert.IsType<SessionState.AttachRefused>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, "wrong", "chat")));
         Assert.False(refused.HoldsNoSession);
         Assert.Equal("c1", _state.ConnectionId);
     }
 
     [Fact]
+    public void A_token_does_not_resume_a_session_through_another_application()
+    {
+        var refused = Assert.IsType<SessionState.AttachRefused>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret, "poll")));
+        Assert.False(refused.HoldsNoSession);
+        Assert.Equal(("c1", "chat"), (_state.ConnectionId, _state.Application));
+    }
+
+    [Fact]
     public void A_resume_while_the_first_connection_is_open_takes_the_session_over_and_moves_the_topics()
     {
-        var decision = Assert.IsType<SessionState.AttachAccepted>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret)));
+        var decision = Assert.IsType<SessionState.AttachAccepted>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret, "chat")));
         Assert.Equal(new FrontendCommands.TakenOver("s1", "c1"), decision.TakenOver);
         Assert.Equal(FrontendA, decision.TakenOverFrontend);
         Assert.True(decision.RebindTopics);
@@ -66,7 +74,7 @@ public sealed class SessionStateSpec
         _state.Apply(Assert.IsType<SessionEvents.Detached>(_state.DecideDetach("c1", Now)));
         Assert.Equal(Now + Settings.ResumeWindow, _state.ExpiresAt);
 
-        var decision = Assert.IsType<SessionState.AttachAccepted>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret)));
+        var decision = Assert.IsType<SessionState.AttachAccepted>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret, "chat")));
         Assert.Null(decision.TakenOver);
         ApplyAll(decision);
         Assert.Null(_state.ExpiresAt);
@@ -95,7 +103,7 @@ public sealed class SessionStateSpec
         _state.Apply(new SessionEvents.Subscribed("lobby"));
         _state.Apply(SessionEvents.Ended.Instance);
 
-        Assert.True(Assert.IsType<SessionState.AttachRefused>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret))).HoldsNoSession);
+        Assert.True(Assert.IsType<SessionState.AttachRefused>(_state.DecideAttach(new Attach("s1", "c2", 1, FrontendB, null, Secret, "chat"))).HoldsNoSession);
         Assert.Empty(_state.Topics);
         Assert.Null(_state.Presence);
     }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Akka.Serialization;
 using SocketStarter.Messages;
 using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Poll;
 
 namespace SocketStarter.Tests;
 
@@ -14,7 +15,7 @@ namespace SocketStarter.Tests;
 public sealed class StoredEventSamplesSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
 {
     [Theory]
-    [InlineData("session.started.v1", """{"tokenHash":"HASH"}""")]
+    [InlineData("session.started.v1", """{"tokenHash":"HASH","application":"chat"}""")]
     [InlineData("session.attached.v1", """{"connectionId":"c1","frontend":"akka://test/user/frontend"}""")]
     [InlineData("session.detached.v1", """{"connectionId":"c1","at":"2026-11-28T10:15:00Z"}""")]
     [InlineData("session.presence-set.v1", """{"presence":"alice"}""")]
@@ -29,10 +30,13 @@ public sealed class StoredEventSamplesSpec() : Akka.TestKit.Xunit2.TestKit(TestC
     [InlineData("topic.snapshot.v1", """{"lastSeq":42,"history":[{"seq":42,"payload":"{}","dedupeId":"c-17","timestamp":"2026-12-02T10:15:00Z"}],"members":[{"sessionId":"s1","presence":"alice","frontend":"akka://test/user/frontend"}],"recentKeys":[{"sessionId":"s1","keys":["c1:9","id:c-17"]}]}""")]
     [InlineData("name.claimed.v1", """{"sessionId":"s1"}""")]
     [InlineData("name.freed.v1", """{"sessionId":"s1"}""")]
+    [InlineData("poll.created.v1", """{"question":"Where?","options":["pizza","sushi"],"sessionId":"s1","envelopeKey":"c1:3"}""")]
+    [InlineData("poll.vote-cast.v1", """{"sessionId":"s1","option":1,"envelopeKey":"c1:4"}""")]
     public void A_stored_event_reads_back_whole(string manifest, string stored)
     {
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(
-            ChatSerializer.Contracts.ContainsKey(manifest) ? typeof(IChatContract) : typeof(IWireMessage));
+            ChatSerializer.Contracts.ContainsKey(manifest) ? typeof(IChatContract)
+            : PollSerializer.Contracts.ContainsKey(manifest) ? typeof(IPollContract) : typeof(IWireMessage));
         var read = serializer.FromBinary(Encoding.UTF8.GetBytes(stored), manifest);
         Assert.Equal(manifest, serializer.Manifest(read));
         // Written again, it is the same JSON: every stored field was read into the event (actor ids aside).
@@ -45,9 +49,9 @@ public sealed class StoredEventSamplesSpec() : Akka.TestKit.Xunit2.TestKit(TestC
         var sampled = typeof(StoredEventSamplesSpec).GetMethod(nameof(A_stored_event_reads_back_whole))!
             .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
             .Select(data => (string)data.GetData(null!).Single()[0]).ToHashSet();
-        var manifests = SocketStarter.Messages.Serialization.WireSerializer.Contracts.Concat(ChatSerializer.Contracts)
+        var manifests = SocketStarter.Messages.Serialization.WireSerializer.Contracts.Concat(ChatSerializer.Contracts).Concat(PollSerializer.Contracts)
             .Where(contract => contract.Value.IsAssignableTo(typeof(ISessionEvent)) || contract.Value.IsAssignableTo(typeof(ITopicEvent))
-                || contract.Value.IsAssignableTo(typeof(INameEvent)) || contract.Value == typeof(TopicEvents.TopicSnapshot))
+                || contract.Value.IsAssignableTo(typeof(INameEvent)) || contract.Value.IsAssignableTo(typeof(IPollEvent)) || contract.Value == typeof(TopicEvents.TopicSnapshot))
             .Select(contract => contract.Key);
         Assert.Empty(manifests.Except(sampled));
     }

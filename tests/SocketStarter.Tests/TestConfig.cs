@@ -2,6 +2,7 @@ using Akka.Configuration;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
 using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Poll;
 
 namespace SocketStarter.Tests;
 
@@ -16,13 +17,16 @@ public static class TestConfig
         akka.actor.serialize-messages = on
         akka.actor.serializers.wire = "{{typeof(WireSerializer).AssemblyQualifiedName}}"
         akka.actor.serializers.chat = "{{typeof(ChatSerializer).AssemblyQualifiedName}}"
+        akka.actor.serializers.poll = "{{typeof(PollSerializer).AssemblyQualifiedName}}"
         akka.actor.serialization-bindings {
           "{{typeof(IWireMessage).AssemblyQualifiedName}}" = wire
           "{{typeof(IChatContract).AssemblyQualifiedName}}" = chat
+          "{{typeof(IPollContract).AssemblyQualifiedName}}" = poll
         }
         akka.actor.serialization-identifiers {
           "{{typeof(WireSerializer).AssemblyQualifiedName}}" = {{WireSerializer.SerializerId}}
           "{{typeof(ChatSerializer).AssemblyQualifiedName}}" = {{ChatSerializer.SerializerId}}
+          "{{typeof(PollSerializer).AssemblyQualifiedName}}" = {{PollSerializer.SerializerId}}
         }
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"

@@ -10,7 +10,7 @@ namespace SocketStarter.Tests;
 /// <summary>A topic entity, with the chat's frames (a room is a topic).</summary>
 public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
 {
-    private readonly string _roomId = $"room{Guid.NewGuid():N}"[..20];
+    private readonly string _roomId = TopicIds.Of(ChatApplication.Name, $"room{Guid.NewGuid():N}"[..20]);
     private long _opId;
 
     private IActorRef StartRoom() => Sys.ActorOf(TopicActor.Props(_roomId, new ChatFrames()));

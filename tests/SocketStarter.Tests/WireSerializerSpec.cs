@@ -3,6 +3,7 @@ using Akka.Serialization;
 using SocketStarter.Messages;
 using SocketStarter.Messages.Serialization;
 using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Poll;
 
 namespace SocketStarter.Tests;
 
@@ -13,11 +14,11 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var frontend = CreateTestProbe().Ref;
         var message = new TopicMessage(42, """{"from":"alice","text":"héllo <b>"}""", "c-17", new DateTime(2026, 11, 28, 10, 15, 0, DateTimeKind.Utc));
         yield return StopEntity.Instance;
-        yield return new SessionCommands.Attach("s1", "c1", 1, frontend, "HASH", null);
-        yield return new SessionCommands.Attach("s1", "c2", 1, frontend, null, "secret");
+        yield return new SessionCommands.Attach("s1", "c1", 1, frontend, "HASH", null, "chat");
+        yield return new SessionCommands.Attach("s1", "c2", 1, frontend, null, "secret", "chat");
         yield return new SessionCommands.ClientFrame("s1", "c1", 2, frontend, """{"type":"say"}""");
         yield return new SessionCommands.Detach("s1", "c1", 3, frontend);
-        yield return new SessionEvents.Started("HASH");
+        yield return new SessionEvents.Started("HASH", "chat");
         yield return new SessionEvents.Attached("c1", frontend);
         yield return new SessionEvents.Detached("c1", message.Timestamp);
         yield return new SessionEvents.PresenceSet("alice");
@@ -55,16 +56,23 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new NameReplies.Released("alice", 2);
         yield return new NameEvents.Claimed("s1");
         yield return new NameEvents.Freed("s1");
+        var results = new PollResults("Where?", ["pizza", "sushi"], [2, 1]);
+        yield return new PollCommands.Create("lunch", "s1", "c1:3", "Where?", ["pizza", "sushi"], 4);
+        yield return new PollCommands.Vote("lunch", "s1", "c1:4", 1, 5);
+        yield return new PollReplies.Answer("lunch", 5, PollOutcomes.Done, results);
+        yield return new PollEvents.Created("Where?", ["pizza", "sushi"], "s1", "c1:3");
+        yield return new PollEvents.VoteCast("s1", 1, "c1:4");
     }
 
     [Fact]
     public void Every_wire_contract_has_a_sample_here()
     {
         var sampled = Samples().Select(s => s.GetType()).ToHashSet();
-        var contracts = WireSerializer.Contracts.Values.Concat(ChatSerializer.Contracts.Values).ToList();
+        var contracts = WireSerializer.Contracts.Values.Concat(ChatSerializer.Contracts.Values).Concat(PollSerializer.Contracts.Values).ToList();
         Assert.DoesNotContain(contracts, type => !sampled.Contains(type));
-        var wireTypes = typeof(IWireMessage).Assembly.GetTypes().Concat(typeof(IChatContract).Assembly.GetTypes())
-            .Where(t => (typeof(IWireMessage).IsAssignableFrom(t) || typeof(IChatContract).IsAssignableFrom(t)) && t is { IsAbstract: false, IsInterface: false });
+        var wireTypes = typeof(IWireMessage).Assembly.GetTypes().Concat(typeof(IChatContract).Assembly.GetTypes()).Concat(typeof(IPollContract).Assembly.GetTypes())
+            .Where(t => (typeof(IWireMessage).IsAssignableFrom(t) || typeof(IChatContract).IsAssignableFrom(t) || typeof(IPollContract).IsAssignableFrom(t))
+                        && t is { IsAbstract: false, IsInterface: false });
         Assert.DoesNotContain(wireTypes, type => !contracts.Contains(type));
     }
 
@@ -75,7 +83,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         foreach (var sample in Samples())
         {
             var serializer = serialization.FindSerializerFor(sample);
-            Assert.IsType(sample is IChatContract ? typeof(ChatSerializer) : typeof(WireSerializer), serializer);
+            Assert.IsType(sample switch { IChatContract => typeof(ChatSerializer), IPollContract => typeof(PollSerializer), _ => typeof(WireSerializer) }, serializer);
             var manifest = Serialization.ManifestFor(serializer, sample);
             Assert.Matches(@"^[a-z-]+(\.[a-z-]+)?\.v\d+$", manifest);
             var bytes = serializer.ToBinary(sample);
@@ -92,7 +100,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var probe = CreateTestProbe();
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(StopEntity.Instance);
         var original = new FrontendCommands.Subscribe("lobby", "s1", null);
-        var attach = new SessionCommands.Attach("s1", "c1", 1, probe.Ref, "h", null);
+        var attach = new SessionCommands.Attach("s1", "c1", 1, probe.Ref, "h", null, "chat");
         var back = (SessionCommands.Attach)serializer.FromBinary(serializer.ToBinary(attach), serializer.Manifest(attach));
         back.Frontend.Tell(original);
         probe.ExpectMsg<FrontendCommands.Subscribe>(s => s.TopicId == "lobby");
