@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -14,6 +15,11 @@ using SocketStarter.Shared.Hosting.Management;
 // A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes),
 // or that the cluster downed, shuts its actor system down; it then starts over with a fresh one rather than hang
 // or exit. A SIGTERM or Ctrl-C ends the loop.
+// A SIGTERM or Ctrl-C ends the loop however the host stopped: one that came while the cluster was downing this node
+// (its host stopping already) must not be lost to a start-over.
+using var stopRequested = new CancellationTokenSource();
+using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopRequested);
+using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopRequested);
 var firstStart = true;
 while (true)
 {
@@ -55,7 +61,7 @@ while (true)
     await host.WaitForShutdownAsync();
 
     var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-    if (reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason
+    if (stopRequested.IsCancellationRequested || reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason
         or FrontendWatchdogActor.NoFrontendReason)) break;
     Console.Error.WriteLine(reason switch
     {
@@ -64,31 +70,23 @@ while (true)
         _ => "Could not join the cluster in time; starting over.",
     });
     firstStart = false;
-    if (reason is CoordinatedShutdown.ClusterDowningReason && !await WaitUnlessStopped(settings.DownedRejoinDelay)) break;
+    if (reason is CoordinatedShutdown.ClusterDowningReason)
+    {
+        Console.Error.WriteLine($"Joining again in {settings.DownedRejoinDelay.TotalSeconds:F0} s, once the others have given up on this address's old incarnation.");
+        try
+        {
+            await Task.Delay(settings.DownedRejoinDelay, stopRequested.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            break;
+        }
+    }
 }
 
-/// <summary>Waits, with no actor system running; false if a SIGTERM or Ctrl-C came meanwhile (the node stops).</summary>
-static async Task<bool> WaitUnlessStopped(TimeSpan delay)
+// The host stops itself on the signal; with no host running (waiting to join again) the loop ends here.
+void StopRequested(PosixSignalContext signal)
 {
-    using var stopped = new CancellationTokenSource();
-    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
-    {
-        signal.Cancel = true;
-        stopped.Cancel();
-    });
-    using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, signal =>
-    {
-        signal.Cancel = true;
-        stopped.Cancel();
-    });
-    Console.Error.WriteLine($"Joining again in {delay.TotalSeconds:F0} s, once the others have given up on this address's old incarnation.");
-    try
-    {
-        await Task.Delay(delay, stopped.Token);
-        return true;
-    }
-    catch (OperationCanceledException)
-    {
-        return false;
-    }
+    signal.Cancel = true;
+    stopRequested.Cancel();
 }

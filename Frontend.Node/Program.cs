@@ -1,14 +1,16 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Streams;
 using SocketStarter.Frontend;
-using SocketStarter.Frontend.Authentication;
-using SocketStarter.Frontend.Connections;
-using SocketStarter.Frontend.Mqtt;
-using SocketStarter.Frontend.Operations;
-using SocketStarter.Samples.Chat;
+using SocketStarter.Gateway.Frontend;
+using SocketStarter.Gateway.Frontend.Authentication;
+using SocketStarter.Gateway.Frontend.Connections;
+using SocketStarter.Gateway.Frontend.Operations;
+using SocketStarter.Samples.Chat.Frontend;
+using SocketStarter.Samples.Chat.Mqtt;
 using SocketStarter.Samples.Poll;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
@@ -16,6 +18,11 @@ using SocketStarter.Shared.Hosting.Management;
 // A frontend that the cluster downed (cut off from the others) does not exit: its clients are asked to resume
 // elsewhere (1012), and it starts over with a fresh actor system and listeners to join again. A SIGTERM or Ctrl-C
 // ends the loop.
+// A SIGTERM or Ctrl-C ends the loop however the host stopped: one that came while the cluster was downing this node
+// (its host stopping already) must not be lost to a start-over.
+using var stopRequested = new CancellationTokenSource();
+using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopRequested);
+using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopRequested);
 var startingOver = false;
 while (true)
 {
@@ -60,7 +67,7 @@ while (true)
 
     await using var app = builder.Build();
     app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-    app.MapGatewayWebSocket("/ws", ChatApplication.Name);
+    app.MapChatWebSocket("/ws");
     app.MapGatewayWebSocket("/poll/ws", PollApplication.Name);
     app.MapManagement();
     app.UseClientFiles(builder.Configuration);
@@ -88,11 +95,18 @@ while (true)
     await app.WaitForShutdownAsync();
 
     var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-    if (reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) break;
+    if (stopRequested.IsCancellationRequested || reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) break;
     Console.Error.WriteLine(reason is CoordinatedShutdown.ClusterDowningReason
         ? "This frontend was downed by the cluster; its clients were asked to resume elsewhere; starting over."
         : "Could not join the cluster in time; starting over.");
     startingOver = true;
+}
+
+// The host stops itself on the signal; this only remembers it for the loop.
+void StopRequested(PosixSignalContext signal)
+{
+    signal.Cancel = true;
+    stopRequested.Cancel();
 }
 
 static bool BackendReachable(Cluster cluster)

@@ -1,4 +1,4 @@
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend.Connections;
 
 namespace SocketStarter.Tests;
 

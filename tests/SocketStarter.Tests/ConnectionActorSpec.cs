@@ -6,8 +6,8 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.TestKit;
-using SocketStarter.Frontend;
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend;
+using SocketStarter.Gateway.Frontend.Connections;
 using SocketStarter.Messages;
 using static SocketStarter.Messages.SessionCommands;
 

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
 using Akka.Actor;
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend.Connections;
 using SocketStarter.Messages;
 
 namespace SocketStarter.Tests;

@@ -1,5 +1,5 @@
-using SocketStarter.Frontend.Connections;
-using static SocketStarter.Frontend.Connections.FrameRateLimit;
+using SocketStarter.Gateway.Frontend.Connections;
+using static SocketStarter.Gateway.Frontend.Connections.FrameRateLimit;
 
 namespace SocketStarter.Tests;
 

@@ -1,4 +1,4 @@
-using SocketStarter.Frontend.Mqtt;
+using SocketStarter.Samples.Chat.Mqtt;
 
 namespace SocketStarter.Tests;
 

@@ -3,13 +3,13 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using SocketStarter.Frontend.Authentication;
+using SocketStarter.Gateway.Frontend.Authentication;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Shared.Hosting.Management;
 using static SocketStarter.Messages.SessionCommands;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// One per WebSocket. Gives the connection its session, then passes every client frame to the session entity
@@ -81,10 +81,12 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     /// <param name="application">The backend application this connection's session belongs to.</param>
     /// <param name="resumable">WebSocket sessions wait for a resume after a disconnect; MQTT clean sessions end at once.</param>
+    /// <param name="identity">The application's frame that claims an identity, checked with <paramref name="authentication"/>.</param>
     public static Props Props(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null) =>
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null,
+        IdentityClaim? identity = null) =>
         Akka.Actor.Props.Create(() => new ConnectionActor(channel, application, resumable, resumeToken, sessions, fanout, settings, materializer,
-            channelClosed, authentication ?? ClientAuthentication.Off));
+            channelClosed, authentication ?? ClientAuthentication.Off, identity));
 
     private readonly string? _resumeToken;
     /// <summary>When this connection's last envelope was acknowledged: recent means its backend is up and answering.</summary>
@@ -93,11 +95,14 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
 
     private readonly string _application;
+    private readonly IdentityClaim? _identity;
 
     public ConnectionActor(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
-        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication authentication)
+        FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication authentication,
+        IdentityClaim? identity)
     {
         _application = application;
+        _identity = identity;
         _authentication = authentication;
         _materializer = materializer;
         _resumable = resumable;
@@ -239,7 +244,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         var payload = frame.Text;
-        if (type == "register" && _authentication.Enabled && !Authenticate(ref payload))
+        if (_identity is { } claim && type == claim.FrameType && _authentication.Enabled && !Authenticate(claim, ref payload))
         {
             Settle(frame.Done, applied: false);
             return;
@@ -248,20 +253,24 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         Enqueue(new FrameStep(payload, type, frame.Done));
     }
 
-    /// <summary>A name only with a token for it; the token itself goes no further than this node.</summary>
-    private bool Authenticate(ref string payload)
+    /// <summary>An identity only with a token for it; the token itself goes no further than this node.</summary>
+    private bool Authenticate(IdentityClaim claim, ref string payload)
     {
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
-        var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
+        var identity = root.TryGetProperty(claim.Field, out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : null;
         var token = root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (name is null) return true; // the session answers bad_frame for the missing name
-        if (_authentication.Refusal(name, token) is { } refusal)
+        if (identity is null) return true; // the application answers the frame without it
+        if (_authentication.Refusal(identity, token) is { } refusal)
         {
-            SendToClient(ServerFrames.Error(ErrorCodes.Unauthorized, refusal, "register"));
+            SendToClient(ServerFrames.Error(ErrorCodes.Unauthorized, refusal, claim.FrameType));
             return false;
         }
-        payload = JsonSerializer.Serialize(new { type = "register", name });
+        payload = ServerFrames.Write(w =>
+        {
+            foreach (var field in root.EnumerateObject())
+                if (field.Name != "token") field.WriteTo(w);
+        });
         return true;
     }
 

@@ -2,7 +2,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Hosting;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 public static class FanoutHostingExtensions
 {

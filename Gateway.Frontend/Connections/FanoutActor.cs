@@ -3,11 +3,11 @@ using Akka.Actor;
 using SocketStarter.Messages;
 using SocketStarter.Shared.Hosting.Management;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// One per frontend node: the address the backend answers to. It routes acknowledgements to connections,
-/// and sends each room frame, encoded once, to every local member of the room.
+/// and sends each topic frame, encoded once, to every local subscriber of the topic.
 /// </summary>
 public sealed class FanoutActor : ReceiveActor
 {
@@ -15,9 +15,9 @@ public sealed class FanoutActor : ReceiveActor
     /// <paramref name="Resuming"/> connection gets the session's frames only once the session accepted its token.</summary>
     public sealed record Register(string SessionId, string ConnectionId, IActorRef Connection, SocketWriter Writer, bool Resuming = false);
     public sealed record Unregister(string SessionId, string ConnectionId);
-    /// <summary>From now on <paramref name="Listener"/> also gets every chat message of the rooms served here
+    /// <summary>From now on <paramref name="Listener"/> also gets every message of the topics served here
     /// (the MQTT bridge, which publishes each once to all its subscribers).</summary>
-    public sealed record ListenToRooms(IActorRef Listener);
+    public sealed record ListenToTopics(IActorRef Listener);
     /// <summary>Ask every local connection to close so that its client resumes elsewhere; answered once their close
     /// frames are sent (or after <see cref="DrainWait"/>), so that the node may stop without cutting a socket.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
@@ -31,15 +31,15 @@ public sealed class FanoutActor : ReceiveActor
     /// <summary>Resuming connections by connection id, until the session acknowledges their attach: a wrong token
     /// must not take the session's frames away from the connection that owns it.</summary>
     private readonly Dictionary<string, (string SessionId, Route Route)> _resuming = new();
-    /// <summary>How many resuming connections each session has: a room's subscribe for one of them is kept. A count
+    /// <summary>How many resuming connections each session has: a topic's subscribe for one of them is kept. A count
     /// per session, not a scan of <see cref="_resuming"/>: a mass resume (a frontend's clients moving here) would make
     /// every subscribe scan thousands.</summary>
     private readonly Dictionary<string, int> _resumingSessions = new();
     private readonly Dictionary<string, IActorRef> _byConnection = new();
-    private readonly Dictionary<string, HashSet<string>> _roomMembers = new();
-    private readonly Dictionary<string, HashSet<string>> _sessionRooms = new();
+    private readonly Dictionary<string, HashSet<string>> _topicMembers = new();
+    private readonly Dictionary<string, HashSet<string>> _sessionTopics = new();
     private readonly Dictionary<string, long> _lastSeq = new();
-    private readonly List<IActorRef> _roomListeners = new();
+    private readonly List<IActorRef> _topicListeners = new();
 
     public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
 
@@ -83,24 +83,24 @@ public sealed class FanoutActor : ReceiveActor
         {
             if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId)) return;
             Members(subscribe.TopicId).Add(subscribe.SessionId);
-            if (!_sessionRooms.TryGetValue(subscribe.SessionId, out var rooms)) _sessionRooms[subscribe.SessionId] = rooms = new();
-            rooms.Add(subscribe.TopicId);
+            if (!_sessionTopics.TryGetValue(subscribe.SessionId, out var topics)) _sessionTopics[subscribe.SessionId] = topics = new();
+            topics.Add(subscribe.TopicId);
             if (subscribe.Frame is { } frame) ToSession(subscribe.SessionId, Encode(frame));
         });
         Receive<FrontendCommands.Unsubscribe>(unsubscribe =>
         {
-            if (_roomMembers.TryGetValue(unsubscribe.TopicId, out var members)) members.Remove(unsubscribe.SessionId);
-            if (_sessionRooms.TryGetValue(unsubscribe.SessionId, out var rooms)) rooms.Remove(unsubscribe.TopicId);
+            if (_topicMembers.TryGetValue(unsubscribe.TopicId, out var members)) members.Remove(unsubscribe.SessionId);
+            if (_sessionTopics.TryGetValue(unsubscribe.SessionId, out var topics)) topics.Remove(unsubscribe.TopicId);
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
-        Receive<FrontendCommands.TopicFrame>(HandleRoomFrame);
+        Receive<FrontendCommands.TopicFrame>(HandleTopicFrame);
         Receive<FrontendCommands.TopicBatch>(messages =>
         {
-            foreach (var frame in messages.Frames) HandleRoomFrame(frame);
-            // In the members' queues: the room may send more (its backpressure window).
+            foreach (var frame in messages.Frames) HandleTopicFrame(frame);
+            // In the members' queues: the topic may send more (its backpressure window).
             Sender.Tell(new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq));
         });
-        Receive<ListenToRooms>(listen => _roomListeners.Add(listen.Listener));
+        Receive<ListenToTopics>(listen => _topicListeners.Add(listen.Listener));
         Receive<Drain>(_ =>
         {
             var connections = _byConnection.Values.Distinct().ToList();
@@ -111,19 +111,19 @@ public sealed class FanoutActor : ReceiveActor
         });
     }
 
-    private void HandleRoomFrame(FrontendCommands.TopicFrame roomFrame)
+    private void HandleTopicFrame(FrontendCommands.TopicFrame topicFrame)
     {
-        if (roomFrame.Seq > 0)
+        if (topicFrame.Seq > 0)
         {
-            // A room message re-sent by a retry reaches each connection at most once, in seq order.
-            if (roomFrame.Seq <= _lastSeq.GetValueOrDefault(roomFrame.TopicId)) return;
-            _lastSeq[roomFrame.TopicId] = roomFrame.Seq;
-            foreach (var listener in _roomListeners) listener.Tell(roomFrame);
+            // A topic message re-sent by a retry reaches each connection at most once, in seq order.
+            if (topicFrame.Seq <= _lastSeq.GetValueOrDefault(topicFrame.TopicId)) return;
+            _lastSeq[topicFrame.TopicId] = topicFrame.Seq;
+            foreach (var listener in _topicListeners) listener.Tell(topicFrame);
         }
-        if (!_roomMembers.TryGetValue(roomFrame.TopicId, out var members) || members.Count == 0) return;
-        var outgoing = Encode(roomFrame.Frame);
+        if (!_topicMembers.TryGetValue(topicFrame.TopicId, out var members) || members.Count == 0) return;
+        var outgoing = Encode(topicFrame.Frame);
         foreach (var sessionId in members)
-            if (sessionId != roomFrame.ExceptSessionId && ToSession(sessionId, outgoing))
+            if (sessionId != topicFrame.ExceptSessionId && ToSession(sessionId, outgoing))
                 SocketStarterMetrics.Deliveries.Add(1);
     }
 
@@ -136,20 +136,20 @@ public sealed class FanoutActor : ReceiveActor
         return resuming;
     }
 
-    private HashSet<string> Members(string roomId)
+    private HashSet<string> Members(string topicId)
     {
-        if (!_roomMembers.TryGetValue(roomId, out var members)) _roomMembers[roomId] = members = new();
+        if (!_topicMembers.TryGetValue(topicId, out var members)) _topicMembers[topicId] = members = new();
         return members;
     }
 
     private void RemoveSubscriptions(string sessionId)
     {
-        if (!_sessionRooms.Remove(sessionId, out var rooms)) return;
-        foreach (var room in rooms)
-            if (_roomMembers.TryGetValue(room, out var members))
+        if (!_sessionTopics.Remove(sessionId, out var topics)) return;
+        foreach (var topic in topics)
+            if (_topicMembers.TryGetValue(topic, out var members))
             {
                 members.Remove(sessionId);
-                if (members.Count == 0) _roomMembers.Remove(room);
+                if (members.Count == 0) _topicMembers.Remove(topic);
             }
     }
 

@@ -11,13 +11,15 @@ using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
-using SocketStarter.Frontend.Authentication;
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend;
+using SocketStarter.Gateway.Frontend.Authentication;
+using SocketStarter.Gateway.Frontend.Connections;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Samples.Chat;
+using SocketStarter.Samples.Chat.Frontend;
 using SocketStarter.Shared.Hosting;
 
-namespace SocketStarter.Frontend.Mqtt;
+namespace SocketStarter.Samples.Chat.Mqtt;
 
 /// <summary>
 /// The MQTT 3.1.1/5 listener. MQTTnet parses the wire; every CONNECT, SUBSCRIBE, PUBLISH, UNSUBSCRIBE and
@@ -52,7 +54,7 @@ public sealed class MqttFrontend(
         await _server.StartAsync();
 
         var bridge = system.ActorOf(MqttBridgeActor.Props(_server), "mqtt-bridge");
-        registry.Get<FanoutHostingExtensions.Fanout>().Tell(new FanoutActor.ListenToRooms(bridge));
+        registry.Get<FanoutHostingExtensions.Fanout>().Tell(new FanoutActor.ListenToTopics(bridge));
         log.LogInformation("MQTT listening on {Host}:{Port}", settings.Host, settings.Port);
     }
 
@@ -89,7 +91,7 @@ public sealed class MqttFrontend(
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, ChatApplication.Name, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
-            new TaskCompletionSource(), authentication));
+            new TaskCompletionSource(), authentication, ChatFrontend.Identity));
         var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit, () => addresses.Release(address));
 
         // With authentication on, the password is the JWT that proves the name (docs/security.md).

@@ -1,6 +1,6 @@
 using SocketStarter.Shared.Hosting;
 
-namespace SocketStarter.Frontend;
+namespace SocketStarter.Gateway.Frontend;
 
 /// <summary>How a frontend holds client traffic while no backend can take it.</summary>
 public sealed record FrontendSettings(

@@ -6,11 +6,11 @@ using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using SocketStarter.Frontend.Authentication;
+using SocketStarter.Gateway.Frontend.Authentication;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// <c>GET /ws</c> (or another path, one per application): accepts the WebSocket, starts its
@@ -19,7 +19,9 @@ namespace SocketStarter.Frontend.Connections;
 /// </summary>
 public static class WebSocketEndpoint
 {
-    public static IEndpointRouteBuilder MapGatewayWebSocket(this IEndpointRouteBuilder endpoints, string path, string application)
+    /// <param name="identity">The application's frame that claims an identity: with authentication on, it needs a token.</param>
+    public static IEndpointRouteBuilder MapGatewayWebSocket(this IEndpointRouteBuilder endpoints, string path, string application,
+        IdentityClaim? identity = null)
     {
         endpoints.Map(path, async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
             FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
@@ -61,7 +63,7 @@ public static class WebSocketEndpoint
             }
             try
             {
-                await Serve(context, application, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
+                await Serve(context, application, identity, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
             }
             finally
             {
@@ -71,7 +73,7 @@ public static class WebSocketEndpoint
         return endpoints;
     }
 
-    private static async Task Serve(HttpContext context, string application, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+    private static async Task Serve(HttpContext context, string application, IdentityClaim? identity, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
         FrontendSettings settings, ClientAuthentication authentication, CancellationToken nodeStopping)
     {
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
@@ -79,7 +81,7 @@ public static class WebSocketEndpoint
         var connection = system.ActorOf(ConnectionActor.Props(
             new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
-            settings, materializer, socketClosed, authentication));
+            settings, materializer, socketClosed, authentication, identity));
 
         var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
 

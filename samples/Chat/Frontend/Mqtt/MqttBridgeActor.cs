@@ -3,11 +3,12 @@ using Akka.Event;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using SocketStarter.Gateway.Frontend;
 using SocketStarter.Messages;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Samples.Chat;
 
-namespace SocketStarter.Frontend.Mqtt;
+namespace SocketStarter.Samples.Chat.Mqtt;
 
 /// <summary>
 /// Publishes each room message once on <c>rooms/&lt;room&gt;</c> to this frontend's MQTT subscribers, whose

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Hosting;
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend.Connections;
 using SocketStarter.Shared.Hosting.Management;
 
-namespace SocketStarter.Frontend.Operations;
+namespace SocketStarter.Gateway.Frontend.Operations;
 
 /// <summary>
 /// <c>frontend drain</c>: this frontend takes no new connections (and reports not ready) and closes its

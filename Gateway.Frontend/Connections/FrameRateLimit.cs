@@ -1,4 +1,4 @@
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// How fast one connection may send frames: a token bucket of <paramref name="burst"/> frames refilled at

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>The WebSocket close statuses the frontend sends, in one place.</summary>
 public static class CloseCodes

@@ -1,9 +1,10 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using MQTTnet.Server;
-using SocketStarter.Frontend.Connections;
+using SocketStarter.Gateway.Frontend;
+using SocketStarter.Gateway.Frontend.Connections;
 
-namespace SocketStarter.Frontend.Mqtt;
+namespace SocketStarter.Samples.Chat.Mqtt;
 
 /// <summary>
 /// An MQTT client's end of its connection actor. MQTT has no frames for answers: the errors written here tell

@@ -5,8 +5,9 @@ using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
 using MQTTnet.Implementations;
 using MQTTnet.Server;
+using SocketStarter.Gateway.Frontend;
 
-namespace SocketStarter.Frontend.Mqtt;
+namespace SocketStarter.Samples.Chat.Mqtt;
 
 /// <summary>
 /// The MQTT TCP listener, in place of MQTTnet's own: it binds exactly one address, and it refuses a packet whose

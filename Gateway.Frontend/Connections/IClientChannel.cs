@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>The client end of a connection, as its <see cref="ConnectionActor"/> writes to it: one per protocol.</summary>
 public interface IClientChannel

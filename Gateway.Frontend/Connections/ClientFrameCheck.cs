@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// The only reading a frontend does of a client frame, before anything goes to a backend: a JSON object with a

@@ -1,7 +1,8 @@
 using System.Net;
+using SocketStarter.Gateway.Frontend;
 using SocketStarter.Shared.Hosting;
 
-namespace SocketStarter.Frontend.Mqtt;
+namespace SocketStarter.Samples.Chat.Mqtt;
 
 /// <summary>The MQTT listener: MQTT_HOST (default 127.0.0.1, an IP address) and MQTT_PORT (default 1883; 0 turns MQTT off).</summary>
 public sealed record MqttSettings(string Host, int Port)

@@ -2,7 +2,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketStarter.Shared.Hosting;
 
-namespace SocketStarter.Frontend.Operations;
+namespace SocketStarter.Gateway.Frontend.Operations;
 
 /// <summary>Ready to take connections: the sharding proxies are started and the frontend is not draining (the
 /// cluster readiness check adds: an Up member).</summary>

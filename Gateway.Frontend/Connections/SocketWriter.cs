@@ -1,9 +1,9 @@
 using System.Net.WebSockets;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
-/// Everything that goes to one client, in order. Whoever has a frame queues it directly (the fan-out for room
+/// Everything that goes to one client, in order. Whoever has a frame queues it directly (the fan-out for topic
 /// frames, the connection actor for its own answers): no actor message and no stream element per delivery. One
 /// drain at a time writes all that is queued and then stops, so an idle connection holds no task, timer or buffer.
 /// The queue is bounded: a client that reads too slowly to keep it below the limit is closed with

@@ -3,12 +3,12 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace SocketStarter.Frontend.Authentication;
+namespace SocketStarter.Gateway.Frontend.Authentication;
 
 /// <summary>
 /// Optional proof of identity, as Centrifugo does it: with <c>AUTH_HS256_SECRET</c> or <c>AUTH_JWKS</c> (a JWKS file
-/// or https URL) set, a name is taken only with a JWT whose <c>sub</c> is that name (WebSocket: <c>token</c> in
-/// <c>register</c>; MQTT: the password), signed by that key, unexpired, and with <c>AUTH_ISSUER</c> and
+/// or https URL) set, an identity (the chat: a name) is claimed only with a JWT whose <c>sub</c> is that identity
+/// (WebSocket: <c>token</c> in the application's <see cref="IdentityClaim"/> frame; MQTT: the password), signed by that key, unexpired, and with <c>AUTH_ISSUER</c> and
 /// <c>AUTH_AUDIENCE</c> when those are set. Checked at the frontend; backends trust their frontends. Off when neither
 /// key is set (the demo).
 /// </summary>
@@ -64,14 +64,14 @@ public sealed class ClientAuthentication
         });
     }
 
-    /// <summary>Null when <paramref name="token"/> proves <paramref name="name"/>; else why not, for the client.</summary>
-    public string? Refusal(string name, string? token)
+    /// <summary>Null when <paramref name="token"/> proves <paramref name="identity"/>; else why not, for the client.</summary>
+    public string? Refusal(string identity, string? token)
     {
         if (_parameters is null) return null;
-        if (string.IsNullOrEmpty(token)) return "This service needs a token (a JWT whose subject is your name) to register a name.";
+        if (string.IsNullOrEmpty(token)) return "This service needs a token (a JWT whose subject is who you say you are) for this.";
         // Keys are in memory: validation completes without waiting on anything.
         var result = _handler.ValidateTokenAsync(token, _parameters).GetAwaiter().GetResult();
         if (!result.IsValid) return "The token is not valid (signature, expiry, issuer or audience).";
-        return ((JsonWebToken)result.SecurityToken).Subject == name ? null : "The token was issued for another name.";
+        return ((JsonWebToken)result.SecurityToken).Subject == identity ? null : "The token was issued for someone else.";
     }
 }

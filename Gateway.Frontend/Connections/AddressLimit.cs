@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace SocketStarter.Frontend.Connections;
+namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// Open connections per client address, WebSocket and MQTT together: one address cannot take every socket (nor,
