@@ -72,6 +72,16 @@ for project in "${projects[@]}"; do
   count "$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")" "$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")"
 done
 
+# --- the gateway as packages: each one packs (the samples reference the projects)
+pack_gateway() {
+  local project
+  for project in Messages Shared.Hosting Gateway.Backend Gateway.Frontend; do
+    dotnet pack "$project" -c Release --no-build --nologo -v quiet -o "$results/packages" || return 1
+    compgen -G "$results/packages/SocketStarter.$project.*.nupkg" >/dev/null || { echo "dotnet pack made no SocketStarter.$project package"; return 1; }
+  done
+}
+if pack_gateway; then count 1 0; else count 0 1; fi
+
 # --- the browser client: protocol client against a fake socket, then two real browsers against a real cluster
 (cd client && npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json")
 if [[ -f $results/vitest.json ]]; then

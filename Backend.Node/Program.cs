@@ -9,6 +9,7 @@ using SocketStarter.Backend.Membership;
 using SocketStarter.Gateway.Backend;
 using SocketStarter.Samples.Chat;
 using SocketStarter.Samples.Poll;
+using SocketStarter.Samples.Shout;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -50,7 +51,7 @@ while (true)
             // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
             journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
         .WithJournalTuning(journal)
-        .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat), PollApplication.Registration())
+        .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat), PollApplication.Registration(), ShoutApplication.Registration())
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
     await using var host = builder.Build();

@@ -12,6 +12,7 @@ using SocketStarter.Gateway.Frontend.Operations;
 using SocketStarter.Samples.Chat.Frontend;
 using SocketStarter.Samples.Chat.Mqtt;
 using SocketStarter.Samples.Poll;
+using SocketStarter.Samples.Shout;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
 
@@ -69,6 +70,7 @@ while (true)
     app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
     app.MapChatWebSocket("/ws");
     app.MapGatewayWebSocket("/poll/ws", PollApplication.Name);
+    app.MapGatewayWebSocket("/shout/ws", ShoutApplication.Name);
     app.MapManagement();
     app.UseClientFiles(builder.Configuration);
     app.UseApplicationPage("/poll", "poll");
