@@ -46,6 +46,11 @@ case $action in
     ;;
   down)
     "$0" fast "$name" 2>/dev/null || true
+    # The host ends of the links first: a namespace outlives its name while a process still exits in it, and its
+    # link would then stay behind ("File exists" on the next up). Deleting one end deletes the pair.
+    for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^${name}v[0-9]+$" || true); do
+      ip link del "$link" 2>/dev/null || true
+    done
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^${name}[0-9]+$" || true); do ip netns del "$ns"; done
     ip link del "$bridge" 2>/dev/null || true
     ;;
