@@ -18,7 +18,8 @@ using SocketStarter.Shared.Hosting.Management;
 // or exit. A SIGTERM or Ctrl-C ends the loop.
 // A SIGTERM or Ctrl-C ends the loop however the host stopped: one that came while the cluster was downing this node
 // (its host stopping already) must not be lost to a start-over.
-using var stopRequested = new CancellationTokenSource();
+// Not disposed: a signal handler may still run on its own thread after the loop has ended.
+var stopRequested = new CancellationTokenSource();
 using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopRequested);
 using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopRequested);
 var firstStart = true;
