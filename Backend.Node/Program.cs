@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -16,12 +15,7 @@ using SocketStarter.Shared.Hosting.Management;
 // A backend that cannot join within the watchdog time (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes),
 // or that the cluster downed, shuts its actor system down; it then starts over with a fresh one rather than hang
 // or exit. A SIGTERM or Ctrl-C ends the loop.
-// A SIGTERM or Ctrl-C ends the loop however the host stopped: one that came while the cluster was downing this node
-// (its host stopping already) must not be lost to a start-over.
-// Not disposed: a signal handler may still run on its own thread after the loop has ended.
-var stopRequested = new CancellationTokenSource();
-using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopRequested);
-using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopRequested);
+using var stopSignals = new StopSignals();
 var firstStart = true;
 while (true)
 {
@@ -63,7 +57,7 @@ while (true)
     await host.WaitForShutdownAsync();
 
     var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-    if (stopRequested.IsCancellationRequested || reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason
+    if (stopSignals.IsRequested || reason is not (CoordinatedShutdown.ClusterJoinUnsuccessfulReason or CoordinatedShutdown.ClusterDowningReason
         or FrontendWatchdogActor.NoFrontendReason)) break;
     Console.Error.WriteLine(reason switch
     {
@@ -77,18 +71,11 @@ while (true)
         Console.Error.WriteLine($"Joining again in {settings.DownedRejoinDelay.TotalSeconds:F0} s, once the others have given up on this address's old incarnation.");
         try
         {
-            await Task.Delay(settings.DownedRejoinDelay, stopRequested.Token);
+            await Task.Delay(settings.DownedRejoinDelay, stopSignals.Token);
         }
         catch (OperationCanceledException)
         {
             break;
         }
     }
-}
-
-// The host stops itself on the signal; with no host running (waiting to join again) the loop ends here.
-void StopRequested(PosixSignalContext signal)
-{
-    signal.Cancel = true;
-    stopRequested.Cancel();
 }

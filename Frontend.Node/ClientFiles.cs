@@ -18,19 +18,20 @@ public static class ClientFiles
             app.Logger.LogWarning("No built client in {Folder} (run ./run.sh, or set CLIENT_DIR); only /ws is served", Path.GetFullPath(folder));
             return app;
         }
-        var files = new PhysicalFileProvider(Path.GetFullPath(folder));
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        return app;
+        return app.ServeFolder(Path.GetFullPath(folder), requestPath: "");
     }
 
     /// <summary>An application's own page at <paramref name="path"/>, from <paramref name="folder"/> beside the node's binaries
     /// (the application's project copies it there).</summary>
-    public static WebApplication UseApplicationPage(this WebApplication app, string path, string folder)
+    public static WebApplication UseApplicationPage(this WebApplication app, string path, string folder) =>
+        app.ServeFolder(Path.Combine(AppContext.BaseDirectory, folder), requestPath: path);
+
+    /// <summary>The files of <paramref name="folder"/> at <paramref name="requestPath"/>, index.html for the folder itself.</summary>
+    private static WebApplication ServeFolder(this WebApplication app, string folder, string requestPath)
     {
-        var files = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, folder));
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = path });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = path });
+        var files = new PhysicalFileProvider(folder);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = requestPath });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = requestPath });
         return app;
     }
 }

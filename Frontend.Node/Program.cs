@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
@@ -19,12 +18,7 @@ using SocketStarter.Shared.Hosting.Management;
 // A frontend that the cluster downed (cut off from the others) does not exit: its clients are asked to resume
 // elsewhere (1012), and it starts over with a fresh actor system and listeners to join again. A SIGTERM or Ctrl-C
 // ends the loop.
-// A SIGTERM or Ctrl-C ends the loop however the host stopped: one that came while the cluster was downing this node
-// (its host stopping already) must not be lost to a start-over.
-// Not disposed: a signal handler may still run on its own thread after the loop has ended.
-var stopRequested = new CancellationTokenSource();
-using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopRequested);
-using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopRequested);
+using var stopSignals = new StopSignals();
 var startingOver = false;
 while (true)
 {
@@ -98,18 +92,11 @@ while (true)
     await app.WaitForShutdownAsync();
 
     var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-    if (stopRequested.IsCancellationRequested || reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) break;
+    if (stopSignals.IsRequested || reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) break;
     Console.Error.WriteLine(reason is CoordinatedShutdown.ClusterDowningReason
         ? "This frontend was downed by the cluster; its clients were asked to resume elsewhere; starting over."
         : "Could not join the cluster in time; starting over.");
     startingOver = true;
-}
-
-// The host stops itself on the signal; this only remembers it for the loop.
-void StopRequested(PosixSignalContext signal)
-{
-    signal.Cancel = true;
-    stopRequested.Cancel();
 }
 
 static bool BackendReachable(Cluster cluster)

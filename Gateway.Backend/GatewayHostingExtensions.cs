@@ -1,10 +1,9 @@
 using System.Text.RegularExpressions;
-using Akka.Actor;
-using SocketStarter.Messages;
 using Akka.Hosting;
 using SocketStarter.Gateway.Backend.Application;
 using SocketStarter.Gateway.Backend.Sessions;
 using SocketStarter.Gateway.Backend.Topics;
+using SocketStarter.Messages;
 using SocketStarter.Shared.Hosting;
 
 namespace SocketStarter.Gateway.Backend;

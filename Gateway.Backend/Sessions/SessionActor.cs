@@ -205,7 +205,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
 
     private void HandleFrame(ClientFrame frame)
     {
-        var view = View($"{frame.ConnectionId}:{frame.SeqNo}");
+        var view = View(frame);
         Run(Decided(() => Application.Decide(view, frame.Payload)), frame, () => Acknowledge(frame));
     }
 
@@ -217,7 +217,11 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     /// <summary>The topic entity's id: each application has topics of its own.</summary>
     private string TopicId(string topic) => TopicIds.Of(_state.Application!, topic);
 
-    private SessionView View(string envelopeKey) => new(_sessionId, _state.Presence, _state.Topics.ToList(), envelopeKey);
+    private SessionView View(ISessionEnvelope? envelope) => new(_sessionId, _state.Presence, _state.Topics.ToList(), EnvelopeKey(envelope));
+
+    /// <summary>The same for every delivery of one client frame; the session's own end has a key of its own.</summary>
+    private string EnvelopeKey(ISessionEnvelope? envelope) =>
+        envelope is null ? $"end:{_sessionId}" : $"{envelope.ConnectionId}:{envelope.SeqNo}";
 
     /// <summary>
     /// The application's decision; no client frame can restart the session: a failure answers that frame with an
@@ -278,7 +282,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
                 break;
             case Step.Publish publish:
                 Call(_topics, opId => new TopicCommands.Publish(TopicId(publish.Topic), _sessionId, opId, publish.Payload, publish.DedupeId,
-                    envelope is null ? $"end:{_sessionId}" : $"{envelope.ConnectionId}:{envelope.SeqNo}"), _ => done());
+                    EnvelopeKey(envelope)), _ => done());
                 break;
             case Step.SetPresence presence when presence.Presence == _state.Presence:
                 done();
@@ -324,7 +328,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     private void End()
     {
         Timers.Cancel(ExpiryTimer);
-        var view = View($"end:{_sessionId}");
+        var view = View(envelope: null);
         CallEach(_state.Topics.ToList(), _topics, (topic, opId) => new TopicCommands.Unsubscribe(TopicId(topic), _sessionId, opId, Expired: true), () =>
             Run(Decided(() => Application.Ended(view)), envelope: null, () => PersistAllThen([SessionEvents.Ended.Instance], Passivate)));
     }

@@ -27,16 +27,23 @@ public static class ServerFrames
     /// <summary>What MQTT subscribers get for a <c>message</c> frame (docs/protocol.md): the same object without <c>type</c>.</summary>
     public static byte[] MqttPayload(string messageFrame)
     {
-        using var document = JsonDocument.Parse(messageFrame);
         var buffer = new ArrayBufferWriter<byte>(messageFrame.Length);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            foreach (var property in document.RootElement.EnumerateObject())
-                if (property.Name != "type") property.WriteTo(writer);
+            WriteFieldsOf(writer, messageFrame, except: "type");
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the fields of <paramref name="jsonObject"/> (but <paramref name="except"/>) into the object being
+    /// written: an application's stored payload becomes part of its frame.</summary>
+    public static void WriteFieldsOf(Utf8JsonWriter writer, string jsonObject, string? except = null)
+    {
+        using var document = JsonDocument.Parse(jsonObject);
+        foreach (var field in document.RootElement.EnumerateObject())
+            if (field.Name != except) field.WriteTo(writer);
     }
 
     // Clients parse JSON, not HTML: keep non-ASCII text as it is rather than \u-escaped.

@@ -62,9 +62,7 @@ public sealed class ChatFrames : ITopicFrames
         w.WriteString("type", "message");
         w.WriteString("room", room);
         w.WriteNumber("seq", message.Seq);
-        using (var payload = JsonDocument.Parse(message.Payload))
-            foreach (var field in payload.RootElement.EnumerateObject())
-                field.WriteTo(w);
+        ServerFrames.WriteFieldsOf(w, message.Payload);
         w.WriteString("ts", message.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
     }
 }

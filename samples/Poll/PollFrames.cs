@@ -68,8 +68,7 @@ public sealed class PollFrames : ITopicFrames
         w.WriteString("type", "results");
         w.WriteString("poll", topic);
         w.WriteNumber("seq", message.Seq);
-        using var payload = JsonDocument.Parse(message.Payload);
-        foreach (var field in payload.RootElement.EnumerateObject()) field.WriteTo(w);
+        ServerFrames.WriteFieldsOf(w, message.Payload);
     }
 
     private static int Total(TopicMessage message)
