@@ -69,6 +69,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private TimeSpan _retryDelay;
     /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
     private DateTime? _outageSince;
+    /// <summary>Frames were queued while a backend kept the client waiting: the client is owed the drain of that
+    /// backlog, and what it sends meanwhile is held, not refused as flooding, until the queue is short again.</summary>
+    private bool _drainingHeldBacklog;
     private IActorRef? _inboundWaiting;
     private bool _inboundDone;
     /// <summary>Closed by the server (the session resumed elsewhere, or the client flooded): what it had read is
@@ -234,7 +237,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        if (_steps.Count >= _settings.MaxQueuedWhileBusy && IsAnswered(DateTime.UtcNow))
+        var now = DateTime.UtcNow;
+        if (_steps.Count >= _settings.MaxQueuedWhileBusy && IsAnswered(now) && !_drainingHeldBacklog)
         {
             // Its backend answers this connection promptly, yet the client is this far ahead: it floods. Tell it at
             // once rather than let its frames (and their latency) pile up. Holding is for a backend that is away.
@@ -250,6 +254,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         SocketStarterMetrics.FramesHeld.Add(1);
+        if (_inFlight is { } waiting && now - waiting.FirstSent >= Answering) _drainingHeldBacklog = true;
         Enqueue(new FrameStep(payload, type, frame.Done));
     }
 
@@ -300,6 +305,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     {
         if (_inFlight is not null || _steps.First is not { } first) return;
         _steps.RemoveFirst();
+        if (_steps.Count < _settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
         var step = first.Value;
         ISessionEnvelope envelope = step switch
         {

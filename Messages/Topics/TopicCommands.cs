@@ -40,7 +40,7 @@ public static class TopicReplies
     public sealed record Done(string TopicId, long OpId) : IWithTopicId, IEntityReply, IWireMessage;
 }
 
-/// <summary>Read-only questions to a topic, for operators (<c>rooms list</c>).</summary>
+/// <summary>Read-only questions to a topic, for operators (<c>topics list</c>).</summary>
 public static class TopicQueries
 {
     public sealed record GetMemberCount(string TopicId) : IWithTopicId, IWireMessage;

@@ -20,7 +20,7 @@ public abstract record ManagementCommand
     public sealed record ActorHierarchy(int Depth) : ManagementCommand;
     public sealed record Help : ManagementCommand;
     public sealed record SessionsCount : ManagementCommand;
-    public sealed record RoomsList : ManagementCommand;
+    public sealed record TopicsList : ManagementCommand;
     public sealed record FrontendDrain : ManagementCommand;
     public sealed record FrontendUndrain : ManagementCommand;
 
@@ -43,7 +43,7 @@ public abstract record ManagementCommand
         ("actor system", "this node's actor system"),
         ("actor hierarchy [-d depth]", $"the actor tree of this node (default depth {DefaultHierarchyDepth})"),
         ("sessions count", "live client sessions in the cluster"),
-        ("rooms list", "active rooms with their member counts"),
+        ("topics list", "active topics (application/topic) with their member counts"),
         ("frontend drain", "stop accepting connections here; ask this frontend's clients to resume elsewhere"),
         ("frontend undrain", "accept connections here again"),
         ("help", "this list"),
@@ -72,7 +72,7 @@ public abstract record ManagementCommand
                 ? int.TryParse(d, out var depth) && depth > 0 ? depth : throw new CommandException($"-d wants a depth of 1 or more, got '{d}'.")
                 : DefaultHierarchyDepth),
             ("sessions", "count") => new SessionsCount(),
-            ("rooms", "list") => new RoomsList(),
+            ("topics", "list") => new TopicsList(),
             ("frontend", "drain") => new FrontendDrain(),
             ("frontend", "undrain") => new FrontendUndrain(),
             ("help", _) => new Help(),

@@ -67,8 +67,8 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
             case ManagementCommand.SessionsCount:
                 var sessions = await ShardingStatsAsync(ShardRegions.Session);
                 return $"Sessions: {sessions.Values.Sum(shards => shards.Values.Sum())}";
-            case ManagementCommand.RoomsList:
-                return ManagementOutput.Rooms(await RoomsAsync(cancellation));
+            case ManagementCommand.TopicsList:
+                return ManagementOutput.Topics(await TopicsAsync(cancellation));
         }
         return applicationCommands.FirstOrDefault(c => c.CanRun(command)) is { } application
             ? await application.RunAsync(command, cancellation)
@@ -113,17 +113,17 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
             r => (IReadOnlyDictionary<string, int>)r.Value.Stats.ToDictionary(s => s.Key, s => s.Value));
     }
 
-    /// <summary>The rooms active on every backend, each asked for its member count.</summary>
-    private async Task<IEnumerable<(string Room, int Members)>> RoomsAsync(CancellationToken cancellation)
+    /// <summary>The topics active on every backend, each asked for its member count.</summary>
+    private async Task<IEnumerable<(string Topic, int Members)>> TopicsAsync(CancellationToken cancellation)
     {
         var backends = _cluster.State.Members.Where(m => m.HasRole(ClusterNodeSettings.BackendRole) && m.Status == MemberStatus.Up);
         var states = await Task.WhenAll(backends.Select(member =>
             system.ActorSelection(new RootActorPath(member.Address) / "system" / "sharding" / ShardRegions.Topic)
                 .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout, cancellation)));
-        var rooms = states.SelectMany(s => s.Shards).SelectMany(s => s.EntityIds).Distinct().ToList();
+        var topics = states.SelectMany(s => s.Shards).SelectMany(s => s.EntityIds).Distinct().ToList();
         var region = ClusterSharding.Get(system).ShardRegionProxyOrRegion(ShardRegions.Topic);
-        var counts = await Task.WhenAll(rooms.Select(room =>
-            region.Ask<TopicQueries.MemberCount>(new TopicQueries.GetMemberCount(room), Timeout, cancellation)));
+        var counts = await Task.WhenAll(topics.Select(topic =>
+            region.Ask<TopicQueries.MemberCount>(new TopicQueries.GetMemberCount(topic), Timeout, cancellation)));
         return counts.Select(c => (c.TopicId, c.Count));
     }
 

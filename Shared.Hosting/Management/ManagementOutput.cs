@@ -46,10 +46,10 @@ public static class ManagementOutput
         return string.Join('\n', lines);
     }
 
-    public static string Rooms(IEnumerable<(string Room, int Members)> rooms)
+    public static string Topics(IEnumerable<(string Topic, int Members)> topics)
     {
-        var list = rooms.OrderBy(r => r.Room, StringComparer.Ordinal).ToList();
-        return string.Join('\n', list.Select(r => $"{r.Room} | members: {r.Members}").Append($"Count: {list.Count} rooms"));
+        var list = topics.OrderBy(t => t.Topic, StringComparer.Ordinal).ToList();
+        return string.Join('\n', list.Select(t => $"{t.Topic} | members: {t.Members}").Append($"Count: {list.Count} topics"));
     }
 
     public static string Help() =>

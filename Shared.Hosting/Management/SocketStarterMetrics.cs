@@ -17,7 +17,7 @@ public static class SocketStarterMetrics
     public static readonly UpDownCounter<long> FramesHeld =
         Meter.CreateUpDownCounter<long>("socketstarter.frames.held", description: "client frames read and not yet acknowledged by a backend");
     public static readonly Counter<long> Deliveries =
-        Meter.CreateCounter<long>("socketstarter.room.deliveries", description: "room frames handed to local members' connections");
+        Meter.CreateCounter<long>("socketstarter.topic.deliveries", description: "topic frames handed to local subscribers' connections");
     public static readonly Counter<long> HandOffs =
         Meter.CreateCounter<long>("socketstarter.entity.handoffs", description: "entities stopped for a shard hand-off");
 

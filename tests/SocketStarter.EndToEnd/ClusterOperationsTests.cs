@@ -63,7 +63,7 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
             Assert.Equal(0, client.Outstanding);
         }
         Assert.Contains("Sessions: ", await Ssctl(cluster.Nodes[1], "sessions count"));
-        Assert.Matches(@"load\d+-0 \| members: 2", await Ssctl(backendB, "rooms list"));
+        Assert.Matches(@"load\d+-0 \| members: 2", await Ssctl(backendB, "topics list"));
     }
 
     [Fact]

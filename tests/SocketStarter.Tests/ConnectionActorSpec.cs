@@ -162,6 +162,28 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     }
 
     [Fact]
+    public void A_client_that_waited_out_a_backend_stall_is_not_refused_while_its_backlog_drains()
+    {
+        var connection = StartConnection();
+        AttachedFresh(connection);
+        connection.Tell(Text(new { type = "say", text = "m0" }));
+        var inFlight = _sessions.FishForMessage<ClientFrame>(_ => true);
+        Thread.Sleep(600); // the backend keeps m0 waiting: the client's next frames are held behind it
+        for (var i = 1; i <= 3; i++) connection.Tell(Text(new { type = "say", text = $"m{i}" }));
+
+        // The backend answers again, promptly: the backlog drains, and a frame sent meanwhile joins it.
+        connection.Tell(new FrontendCommands.Acknowledged(inFlight.SessionId, inFlight.ConnectionId, inFlight.SeqNo));
+        connection.Tell(Text(new { type = "say", text = "m4" }));
+        for (var i = 1; i <= 4; i++)
+        {
+            var next = _sessions.FishForMessage<ClientFrame>(f => f.SeqNo > inFlight.SeqNo);
+            Assert.Contains($"m{i}", next.Payload);
+            connection.Tell(new FrontendCommands.Acknowledged(next.SessionId, next.ConnectionId, next.SeqNo));
+            inFlight = next;
+        }
+    }
+
+    [Fact]
     public void While_no_backend_answers_frames_are_held_not_refused()
     {
         var connection = StartConnection();

@@ -18,7 +18,7 @@ public sealed class ManagementCommandSpec
     [InlineData("cluster-sharding regions", typeof(ShardingRegions))]
     [InlineData("actor system", typeof(ActorSystemInfo))]
     [InlineData("sessions count", typeof(SessionsCount))]
-    [InlineData("rooms list", typeof(RoomsList))]
+    [InlineData("topics list", typeof(TopicsList))]
     [InlineData("frontend drain", typeof(FrontendDrain))]
     [InlineData("frontend undrain", typeof(FrontendUndrain))]
     [InlineData("help", typeof(Help))]
