@@ -34,7 +34,8 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
 
     /// <summary>
     /// The chaos run of the zero-downtime issue: 1 frontend, 1 then 2 backends, 30 clients in 6 rooms chatting
-    /// steadily; a graceful restart of each backend, a backend added, and a SIGKILL followed by a restart.
+    /// steadily and the poll sample's sessions voting beside them; a graceful restart of each backend, a backend
+    /// added, and a SIGKILL followed by a restart.
     /// </summary>
     [Theory]
     [InlineData(PostgresServer.Sqlite)]
@@ -44,6 +45,7 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
         await using var postgres = await PostgresServer.ForJournalAsync(journal);
         await using var cluster = await TestCluster.StartAsync(backends: 1, environment: postgres?.JournalEnvironment);
         await using var load = await ChatLoad.StartAsync(cluster.WebSocketUri, clients: 30, rooms: 6, interval: TimeSpan.FromMilliseconds(500));
+        await using var voting = await PollVoting.StartAsync(new Uri(cluster.WebSocketUri, "/poll/ws"));
         var faults = new List<(string Name, TimeSpan At)>();
         var settle = TimeSpan.FromSeconds(8);
         await Task.Delay(3000);
@@ -73,6 +75,7 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
         cluster.StartBackend(victim.AkkaPort);
         await Task.Delay(TimeSpan.FromSeconds(15));
         await load.StopAsync(TimeSpan.FromSeconds(5));
+        output.WriteLine($"poll votes, each answered once and counted once: {await voting.AssertEveryVoteCountedOnceAsync()}");
 
         foreach (var client in load.Clients) await client.CatchUpAsync();
         await Task.Delay(3000);
