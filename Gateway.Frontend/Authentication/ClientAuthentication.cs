@@ -7,7 +7,7 @@ namespace SocketStarter.Gateway.Frontend.Authentication;
 
 /// <summary>
 /// Optional proof of identity, as Centrifugo does it: with <c>AUTH_HS256_SECRET</c> or <c>AUTH_JWKS</c> (a JWKS file
-/// or https URL) set, an identity (the chat: a name) is claimed only with a JWT whose <c>sub</c> is that identity
+/// or https URL) set, an identity (a user name, say) is claimed only with a JWT whose <c>sub</c> is that identity
 /// (WebSocket: <c>token</c> in the application's <see cref="IdentityClaim"/> frame; MQTT: the password), signed by that key, unexpired, and with <c>AUTH_ISSUER</c> and
 /// <c>AUTH_AUDIENCE</c> when those are set. Checked at the frontend; backends trust their frontends. Off when neither
 /// key is set (the demo).

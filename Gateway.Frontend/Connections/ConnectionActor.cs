@@ -290,7 +290,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         SendNext();
     }
 
-    /// <summary>Acknowledges the inbound stream only while there is room: otherwise reading the socket pauses.</summary>
+    /// <summary>Acknowledges the inbound stream only while it holds fewer than the limit: otherwise reading the socket pauses.</summary>
     private void AckInbound(IActorRef inbound)
     {
         // Frames told directly (MQTT: one operation at a time) have no stream to acknowledge.

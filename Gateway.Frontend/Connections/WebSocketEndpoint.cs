@@ -126,8 +126,8 @@ public static class WebSocketEndpoint
                             if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
                             buffer = bigger;
                         }
-                        var room = Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1) - length;
-                        result = await socket.ReceiveAsync(buffer.AsMemory(length, room), aborted);
+                        var free = Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1) - length;
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length, free), aborted);
                         length += result.Count;
                     } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
 
