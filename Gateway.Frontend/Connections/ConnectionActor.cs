@@ -37,16 +37,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private sealed record CheckHold;
     private sealed record WriterEnded(SocketWriter.End End);
 
-    /// <summary>One step of the connection's ordered stream into its session.</summary>
-    private abstract record Step;
-    private sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
-    private sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done) : Step;
-    private sealed record DetachStep : Step;
-
     private const string RetryTimer = "retry";
     private const string HoldTimer = "hold";
-    /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
-    private static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
 
     private readonly bool _resumable;
     private readonly IActorRef _sessions;
@@ -60,18 +52,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource _channelClosed;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _connectionId = ResumeToken.NewSessionId();
-    private readonly LinkedList<Step> _steps = new();
+    private readonly SessionLink _link;
 
     private string _sessionId = "";
     private readonly SocketWriter _writer;
-    private long _seqNo;
-    private (Step Step, ISessionEnvelope Envelope, DateTime FirstSent)? _inFlight;
+    /// <summary>The envelope of the link's step in flight, resent until acknowledged.</summary>
+    private ISessionEnvelope? _inFlightEnvelope;
     private TimeSpan _retryDelay;
-    /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
-    private DateTime? _outageSince;
-    /// <summary>Frames were queued while a backend kept the client waiting: the client is owed the drain of that
-    /// backlog, and what it sends meanwhile is held, not refused as flooding, until the queue is short again.</summary>
-    private bool _drainingHeldBacklog;
     private IActorRef? _inboundWaiting;
     private bool _inboundDone;
     /// <summary>Closed by the server (the session resumed elsewhere, or the client flooded): what it had read is
@@ -92,10 +79,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             channelClosed, authentication ?? ClientAuthentication.Off, identity));
 
     private readonly string? _resumeToken;
-    /// <summary>When this connection's last envelope was acknowledged: recent means its backend is up and answering.</summary>
-    private DateTime _lastAcknowledged = DateTime.MinValue;
-    /// <summary>Acknowledgements closer together than this mean the backend is answering, not away.</summary>
-    private static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
 
     private readonly string _application;
     private readonly IdentityClaim? _identity;
@@ -115,6 +98,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _channelClosed = channelClosed;
         _writer = new SocketWriter(channel, settings.OutboundLimit);
+        _link = new SessionLink(settings);
         _rateLimit = new FrameRateLimit(settings.FramesPerSecond, settings.FrameBurst);
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
@@ -142,13 +126,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             // The client is gone: tell the session, after every frame read before, so its resume window starts.
             _inboundDone = true;
             _writer.Close(CloseCodes.Normal, "Closing");
-            Enqueue(new DetachStep());
+            Enqueue(new SessionLink.DetachStep());
         });
 
         Receive<FrontendCommands.Acknowledged>(HandleAcknowledged);
         Receive<FrontendCommands.ResumeRefused>(refused =>
         {
-            if (_inFlight?.Envelope.SeqNo != refused.SeqNo || refused.SessionId != _sessionId) return;
+            if (refused.SessionId != _sessionId || _link.Refuse(refused.SeqNo) is null) return;
             CompleteInFlight();
             StartFreshSession();
             SendNext();
@@ -177,7 +161,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         if (ResumeToken.TryParse(_resumeToken, out var sessionId, out var secret))
         {
             _sessionId = sessionId;
-            _steps.AddLast(new AttachStep(NewTokenHash: null, ResumeSecret: secret));
+            _link.Enqueue(new SessionLink.AttachStep(NewTokenHash: null, ResumeSecret: secret));
             Register(resuming: true);
         }
         else
@@ -189,10 +173,10 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        foreach (var step in _steps.Append(_inFlight?.Step))
-            if (step is FrameStep { Done: { } done }) done.TrySetResult(false);
+        var unsettled = _link.UnsettledFrames.ToList();
+        foreach (var frame in unsettled) frame.Done?.TrySetResult(false);
         SocketStarterMetrics.OpenConnections.Add(-1);
-        SocketStarterMetrics.FramesHeld.Add(-(_steps.Count(step => step is FrameStep) + (_inFlight?.Step is FrameStep ? 1 : 0)));
+        SocketStarterMetrics.FramesHeld.Add(-unsettled.Count);
         _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
         _channelClosed.TrySetResult();
     }
@@ -202,7 +186,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         if (_sessionId.Length > 0) _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
         _sessionId = ResumeToken.NewSessionId();
         var (token, secretHash) = ResumeToken.Create(_sessionId);
-        _steps.AddFirst(new AttachStep(NewTokenHash: secretHash, ResumeSecret: null));
+        _link.EnqueueFirst(new SessionLink.AttachStep(NewTokenHash: secretHash, ResumeSecret: null));
         Register();
         SendToClient(ServerFrames.Welcome(_sessionId, token, resumed: false));
     }
@@ -237,8 +221,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        var now = DateTime.UtcNow;
-        if (_steps.Count >= _settings.MaxQueuedWhileBusy && IsAnswered(now) && !_drainingHeldBacklog)
+        if (!_link.Admits(DateTime.UtcNow))
         {
             // Its backend answers this connection promptly, yet the client is this far ahead: it floods. Tell it at
             // once rather than let its frames (and their latency) pile up. Holding is for a backend that is away.
@@ -254,8 +237,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         SocketStarterMetrics.FramesHeld.Add(1);
-        if (_inFlight is { } waiting && now - waiting.FirstSent >= Answering) _drainingHeldBacklog = true;
-        Enqueue(new FrameStep(payload, type, frame.Done));
+        Enqueue(new SessionLink.FrameStep(payload, type, frame.Done));
     }
 
     /// <summary>An identity only with a token for it; the token itself goes no further than this node.</summary>
@@ -284,9 +266,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         if (done is not null) _writer.After(done, applied);
     }
 
-    private void Enqueue(Step step)
+    private void Enqueue(SessionLink.Step step)
     {
-        _steps.AddLast(step);
+        _link.Enqueue(step);
         SendNext();
     }
 
@@ -295,7 +277,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     {
         // Frames told directly (MQTT: one operation at a time) have no stream to acknowledge.
         if (inbound.IsNobody() || inbound.Equals(Context.System.DeadLetters)) return;
-        if (_steps.Count < _settings.MaxHeldFrames)
+        if (_link.CanHoldMore)
             inbound.Tell(InboundAck.Instance);
         else
             _inboundWaiting = inbound;
@@ -303,24 +285,21 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void SendNext()
     {
-        if (_inFlight is not null || _steps.First is not { } first) return;
-        _steps.RemoveFirst();
-        if (_steps.Count < _settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
-        var step = first.Value;
-        ISessionEnvelope envelope = step switch
+        if (_link.TakeNext(DateTime.UtcNow) is not { } next) return;
+        ISessionEnvelope envelope = next.Step switch
         {
-            AttachStep attach => new Attach(_sessionId, _connectionId, ++_seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret, _application),
-            FrameStep frame => new ClientFrame(_sessionId, _connectionId, ++_seqNo, _fanout, frame.Payload),
-            _ => new Detach(_sessionId, _connectionId, ++_seqNo, _fanout, EndSession: !_resumable),
+            SessionLink.AttachStep attach => new Attach(_sessionId, _connectionId, next.SeqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret, _application),
+            SessionLink.FrameStep frame => new ClientFrame(_sessionId, _connectionId, next.SeqNo, _fanout, frame.Payload),
+            _ => new Detach(_sessionId, _connectionId, next.SeqNo, _fanout, EndSession: !_resumable),
         };
-        _inFlight = (step, envelope, DateTime.UtcNow);
+        _inFlightEnvelope = envelope;
         _retryDelay = _settings.FirstRetry;
         // Checked only while something waits for a backend: an idle connection costs no timer.
         if (!Timers.IsTimerActive(HoldTimer)) Timers.StartPeriodicTimer(HoldTimer, new CheckHold(), TimeSpan.FromSeconds(1));
         _sessions.Tell(envelope);
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
 
-        if (_inboundWaiting is not null && _steps.Count < _settings.MaxHeldFrames)
+        if (_inboundWaiting is not null && _link.CanHoldMore)
         {
             _inboundWaiting.Tell(InboundAck.Instance);
             _inboundWaiting = null;
@@ -329,31 +308,26 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void Resend()
     {
-        if (_inFlight is not { } inFlight) return;
-        _sessions.Tell(inFlight.Envelope);
+        if (_inFlightEnvelope is not { } envelope) return;
+        _sessions.Tell(envelope);
         _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks));
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
 
-    /// <summary>The last envelope was acknowledged just now and the one in flight has not waited long either.</summary>
-    private bool IsAnswered(DateTime now) =>
-        now - _lastAcknowledged < Answering && (_inFlight is not { } inFlight || now - inFlight.FirstSent < Answering);
-
     private void HandleAcknowledged(FrontendCommands.Acknowledged ack)
     {
-        if (_inFlight is not { } inFlight || inFlight.Envelope.SeqNo != ack.SeqNo || ack.SessionId != _sessionId) return;
-        _lastAcknowledged = DateTime.UtcNow;
-        _outageSince = null;
+        if (ack.SessionId != _sessionId || _link.Acknowledge(ack.SeqNo, DateTime.UtcNow) is not { } step) return;
         CompleteInFlight();
-        switch (inFlight.Step)
+        switch (step)
         {
-            case FrameStep frame:
+            case SessionLink.FrameStep frame:
+                SocketStarterMetrics.FramesHeld.Add(-1);
                 Settle(frame.Done, applied: true);
                 break;
-            case AttachStep { ResumeSecret: { } secret }:
+            case SessionLink.AttachStep { ResumeSecret: { } secret }:
                 SendToClient(ServerFrames.Welcome(_sessionId, $"{_sessionId}.{secret}", resumed: true));
                 break;
-            case DetachStep:
+            case SessionLink.DetachStep:
                 Context.Stop(Self);
                 return;
         }
@@ -362,56 +336,33 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void CompleteInFlight()
     {
-        if (_inFlight?.Step is FrameStep) SocketStarterMetrics.FramesHeld.Add(-1);
-        _inFlight = null;
+        _inFlightEnvelope = null;
         Timers.Cancel(RetryTimer);
     }
 
-    /// <summary>
-    /// Past the hold limit, frames the backend has not taken are answered <c>unavailable</c> instead of waiting on.
-    /// Attaching is never given up while the client is connected; a closed client's steps are, at the limit.
-    /// </summary>
+    /// <summary>Past the hold limit, frames the backend has not taken are answered <c>unavailable</c> (SessionLink.Expire).</summary>
     private void ExpireHeld()
     {
-        if (_inFlight is null && _steps.Count == 0)
+        if (_link.IsIdle)
         {
             Timers.Cancel(HoldTimer);
             return;
         }
-        var now = DateTime.UtcNow;
-        var limit = _outageSince is null ? _settings.HoldLimit : OutageProbe;
-        if (_inFlight is { } inFlight && now - inFlight.FirstSent > limit)
+        var expiry = _link.Expire(DateTime.UtcNow, clientClosed: _inboundDone);
+        if (expiry.GiveUp)
         {
-            _outageSince ??= inFlight.FirstSent;
-            if (_inboundDone)
-            {
-                _log.Warning("Session {0}: no backend took the last steps of a closed connection within the hold limit", _sessionId);
-                Context.Stop(Self);
-                return;
-            }
-            if (inFlight.Step is FrameStep frame)
-            {
-                Unavailable(frame);
-                CompleteInFlight();
-            }
+            _log.Warning("Session {0}: no backend took the last steps of a closed connection within the hold limit", _sessionId);
+            Context.Stop(Self);
+            return;
         }
-        if (_outageSince is null) return;
-
-        for (var node = _steps.First; node is not null;)
-        {
-            var next = node.Next;
-            if (node.Value is FrameStep frame)
-            {
-                Unavailable(frame);
-                SocketStarterMetrics.FramesHeld.Add(-1);
-                _steps.Remove(node);
-            }
-            node = next;
-        }
+        if (expiry.Unavailable.Count == 0) return;
+        if (_link.InFlight is null) CompleteInFlight();
+        SocketStarterMetrics.FramesHeld.Add(-expiry.Unavailable.Count);
+        foreach (var frame in expiry.Unavailable) Unavailable(frame);
         SendNext();
     }
 
-    private void Unavailable(FrameStep frame)
+    private void Unavailable(SessionLink.FrameStep frame)
     {
         SendToClient(ServerFrames.Error(ErrorCodes.Unavailable,
             "The service is unavailable right now; this frame was not delivered. Try again shortly.", frame.Type));

@@ -1,0 +1,127 @@
+namespace SocketStarter.Gateway.Frontend.Connections;
+
+/// <summary>
+/// A connection's ordered stream into its session, as rules without an actor: steps wait in order, one at a time is
+/// in flight (numbered) until the backend acknowledges it; frames are held while no backend answers and given up
+/// past the hold limit; a client far ahead of a backend that answers promptly is flooding. The connection actor runs
+/// what this decides: it sends the envelopes, answers the client, keeps the timers and the metrics.
+/// </summary>
+public sealed class SessionLink(FrontendSettings settings)
+{
+    public abstract record Step;
+    public sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
+    /// <param name="Done">Completes once the frame is settled: true when applied, false when refused or given up.</param>
+    public sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done) : Step;
+    public sealed record DetachStep : Step;
+
+    public sealed record InFlightStep(Step Step, long SeqNo, DateTime FirstSent);
+
+    /// <summary>What expiring held steps decided: the frames to answer <c>unavailable</c> (in order), and whether a
+    /// closed client's remaining steps are given up altogether.</summary>
+    public sealed record Expiry(IReadOnlyList<FrameStep> Unavailable, bool GiveUp)
+    {
+        public static readonly Expiry Nothing = new([], false);
+    }
+
+    /// <summary>Acknowledgements closer together than this mean the backend is answering, not away.</summary>
+    public static readonly TimeSpan Answering = TimeSpan.FromMilliseconds(500);
+    /// <summary>During a known outage, how long a frame may wait for a backend before it too is answered unavailable.</summary>
+    public static readonly TimeSpan OutageProbe = TimeSpan.FromSeconds(2);
+
+    private readonly LinkedList<Step> _waiting = new();
+    private DateTime _lastAcknowledged = DateTime.MinValue;
+    /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
+    private DateTime? _outageSince;
+    /// <summary>Frames were queued while a backend kept the client waiting: the client is owed the drain of that
+    /// backlog, and what it sends meanwhile is held, not refused as flooding, until the queue is short again.</summary>
+    private bool _drainingHeldBacklog;
+    private long _lastSeqNo;
+
+    public InFlightStep? InFlight { get; private set; }
+    public bool IsIdle => InFlight is null && _waiting.Count == 0;
+    /// <summary>Below the hold bound: the socket may be read on.</summary>
+    public bool CanHoldMore => _waiting.Count < settings.MaxHeldFrames;
+    /// <summary>Every frame not yet settled, the one in flight first.</summary>
+    public IEnumerable<FrameStep> UnsettledFrames =>
+        new[] { InFlight?.Step }.Concat(_waiting).OfType<FrameStep>();
+
+    /// <summary>
+    /// Whether a client frame may join the queue. Refused only when the client is this far ahead of a backend that
+    /// answers it promptly (it floods); while the backend is away, or while a backlog from its absence drains, held.
+    /// </summary>
+    public bool Admits(DateTime now)
+    {
+        if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now) && !_drainingHeldBacklog) return false;
+        if (InFlight is { } waiting && now - waiting.FirstSent >= Answering) _drainingHeldBacklog = true;
+        return true;
+    }
+
+    public void Enqueue(Step step) => _waiting.AddLast(step);
+
+    /// <summary>A fresh session's attach goes before anything the old one had waiting.</summary>
+    public void EnqueueFirst(Step step) => _waiting.AddFirst(step);
+
+    /// <summary>The next step to send, numbered, when nothing is in flight.</summary>
+    public InFlightStep? TakeNext(DateTime now)
+    {
+        if (InFlight is not null || _waiting.First is not { } first) return null;
+        _waiting.RemoveFirst();
+        if (_waiting.Count < settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
+        return InFlight = new InFlightStep(first.Value, ++_lastSeqNo, now);
+    }
+
+    /// <summary>The step in flight, if <paramref name="seqNo"/> is its number: the backend has applied it.</summary>
+    public Step? Acknowledge(long seqNo, DateTime now)
+    {
+        if (InFlight is not { } inFlight || inFlight.SeqNo != seqNo) return null;
+        _lastAcknowledged = now;
+        _outageSince = null;
+        InFlight = null;
+        return inFlight.Step;
+    }
+
+    /// <summary>The step in flight, if <paramref name="seqNo"/> is its number, taken back without being applied.</summary>
+    public Step? Refuse(long seqNo)
+    {
+        if (InFlight is not { } inFlight || inFlight.SeqNo != seqNo) return null;
+        InFlight = null;
+        return inFlight.Step;
+    }
+
+    /// <summary>
+    /// Past the hold limit, frames the backend has not taken are given up; during the outage that follows, frames
+    /// wait only <see cref="OutageProbe"/>. Attaching is never given up while the client is connected; a closed
+    /// client's steps are, at the limit.
+    /// </summary>
+    public Expiry Expire(DateTime now, bool clientClosed)
+    {
+        var limit = _outageSince is null ? settings.HoldLimit : OutageProbe;
+        var unavailable = new List<FrameStep>();
+        if (InFlight is { } inFlight && now - inFlight.FirstSent > limit)
+        {
+            _outageSince ??= inFlight.FirstSent;
+            if (clientClosed) return new Expiry([], GiveUp: true);
+            if (inFlight.Step is FrameStep frame)
+            {
+                unavailable.Add(frame);
+                InFlight = null;
+            }
+        }
+        if (_outageSince is null) return unavailable.Count == 0 ? Expiry.Nothing : new Expiry(unavailable, false);
+        for (var node = _waiting.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value is FrameStep frame)
+            {
+                unavailable.Add(frame);
+                _waiting.Remove(node);
+            }
+            node = next;
+        }
+        return new Expiry(unavailable, false);
+    }
+
+    /// <summary>The last envelope was acknowledged just now and the one in flight has not waited long either.</summary>
+    private bool IsAnswered(DateTime now) =>
+        now - _lastAcknowledged < Answering && (InFlight is not { } inFlight || now - inFlight.FirstSent < Answering);
+}

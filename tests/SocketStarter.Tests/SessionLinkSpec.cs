@@ -1,0 +1,163 @@
+using SocketStarter.Gateway.Frontend;
+using SocketStarter.Gateway.Frontend.Connections;
+using static SocketStarter.Gateway.Frontend.Connections.SessionLink;
+
+namespace SocketStarter.Tests;
+
+/// <summary>The rules of a connection's stream into its session: order, holding, flooding and giving up.</summary>
+public sealed class SessionLinkSpec
+{
+    private static readonly FrontendSettings Settings = new(
+        HoldLimit: TimeSpan.FromSeconds(30), MaxHeldFrames: 8, MaxQueuedWhileBusy: 3, InboundBuffer: 4, OutboundLimit: 8,
+        FirstRetry: TimeSpan.FromMilliseconds(300), MaxRetry: TimeSpan.FromSeconds(2),
+        FramesPerSecond: 20, FrameBurst: 100, MaxConnectionsPerAddress: 10);
+
+    private static readonly DateTime T0 = new(2026, 12, 2, 12, 0, 0, DateTimeKind.Utc);
+    private readonly SessionLink _link = new(Settings);
+
+    private static FrameStep Frame(string text) => new($"{{\"type\":\"say\",\"text\":\"{text}\"}}", "say", null);
+
+    /// <summary>Attached and acknowledged at <paramref name="at"/>: the backend has just answered.</summary>
+    private void Attached(DateTime at)
+    {
+        _link.Enqueue(new AttachStep("hash", null));
+        var attach = _link.TakeNext(at)!;
+        Assert.IsType<AttachStep>(_link.Acknowledge(attach.SeqNo, at));
+    }
+
+    /// <summary>Attached at T0, the first of <paramref name="texts"/> in flight since T0 and the rest waiting.</summary>
+    private void HeldBehindOneInFlight(params string[] texts)
+    {
+        Attached(T0);
+        foreach (var text in texts) _link.Enqueue(Frame(text));
+        _link.TakeNext(T0);
+    }
+
+    private static IEnumerable<string> Texts(IEnumerable<FrameStep> frames) => frames.Select(f => f.Payload[^4..^1]);
+
+    [Fact]
+    public void Steps_go_one_at_a_time_in_order_each_numbered_and_the_next_only_after_its_acknowledgement()
+    {
+        Attached(T0);
+        _link.Enqueue(Frame("a"));
+        _link.Enqueue(Frame("b"));
+
+        var first = _link.TakeNext(T0)!;
+        Assert.Null(_link.TakeNext(T0));
+        Assert.Null(_link.Acknowledge(first.SeqNo + 1, T0)); // not the one in flight: ignored
+        Assert.Same(first.Step, _link.Acknowledge(first.SeqNo, T0));
+        var second = _link.TakeNext(T0)!;
+        Assert.Equal(first.SeqNo + 1, second.SeqNo);
+        Assert.Contains("\"b\"", ((FrameStep)second.Step).Payload);
+    }
+
+    [Fact]
+    public void A_fresh_sessions_attach_goes_before_what_was_waiting()
+    {
+        _link.Enqueue(Frame("a"));
+        _link.EnqueueFirst(new AttachStep("hash", null));
+        Assert.IsType<AttachStep>(_link.TakeNext(T0)!.Step);
+    }
+
+    [Fact]
+    public void A_client_far_ahead_of_a_backend_that_answers_promptly_is_refused()
+    {
+        HeldBehindOneInFlight("in flight");
+        for (var i = 0; i < Settings.MaxQueuedWhileBusy; i++)
+        {
+            Assert.True(_link.Admits(T0));
+            _link.Enqueue(Frame($"m{i}"));
+        }
+        Assert.False(_link.Admits(T0.AddMilliseconds(100)));
+    }
+
+    [Fact]
+    public void While_the_backend_keeps_the_client_waiting_its_frames_are_held_up_to_the_hold_bound()
+    {
+        HeldBehindOneInFlight("in flight");
+        var later = T0 + Answering;
+        for (var i = 0; i < Settings.MaxHeldFrames; i++)
+        {
+            Assert.True(_link.Admits(later));
+            _link.Enqueue(Frame($"m{i}"));
+        }
+        Assert.False(_link.CanHoldMore); // the socket is not read on: TCP pushes back
+    }
+
+    [Fact]
+    public void A_backlog_held_through_a_stall_drains_without_the_client_being_refused_then_flooding_counts_again()
+    {
+        Attached(T0);
+        _link.Enqueue(Frame("m0"));
+        var inFlight = _link.TakeNext(T0)!;
+        var stall = T0.AddSeconds(5);
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.True(_link.Admits(stall));
+            _link.Enqueue(Frame($"m{i}"));
+        }
+
+        // The backend answers promptly again; the client goes on sending while its backlog drains.
+        var now = stall;
+        for (var i = 6; i <= 8; i++)
+        {
+            now = now.AddMilliseconds(10);
+            _link.Acknowledge(inFlight.SeqNo, now);
+            inFlight = _link.TakeNext(now)!;
+            Assert.True(_link.Admits(now), $"m{i} was refused while the backlog drained");
+            _link.Enqueue(Frame($"m{i}"));
+        }
+
+        // Drained below the busy limit, then far ahead again while answered promptly: that is flooding.
+        while (_link.Acknowledge(inFlight.SeqNo, now) is not null && _link.TakeNext(now) is { } next) inFlight = next;
+        now = now.AddMilliseconds(10);
+        for (var i = 0; i < Settings.MaxQueuedWhileBusy; i++) _link.Enqueue(Frame($"f{i}"));
+        _link.TakeNext(now);
+        _link.Enqueue(Frame("f3"));
+        Assert.False(_link.Admits(now));
+    }
+
+    [Fact]
+    public void Past_the_hold_limit_every_held_frame_is_given_up_in_order_and_then_frames_wait_only_the_outage_probe()
+    {
+        HeldBehindOneInFlight("a", "b", "c");
+
+        Assert.Same(Expiry.Nothing, _link.Expire(T0 + Settings.HoldLimit, clientClosed: false));
+        var expiry = _link.Expire(T0 + Settings.HoldLimit + TimeSpan.FromSeconds(1), clientClosed: false);
+        Assert.False(expiry.GiveUp);
+        Assert.Equal(["\"a\"", "\"b\"", "\"c\""], Texts(expiry.Unavailable));
+        Assert.True(_link.IsIdle);
+
+        // The backend is still away: a new frame waits the outage probe, not the whole hold limit.
+        var outage = T0 + Settings.HoldLimit + TimeSpan.FromSeconds(2);
+        _link.Enqueue(Frame("d"));
+        _link.TakeNext(outage);
+        Assert.Single(_link.Expire(outage + OutageProbe + TimeSpan.FromMilliseconds(1), clientClosed: false).Unavailable);
+
+        // An acknowledgement ends the outage: the full hold limit applies again.
+        _link.Enqueue(Frame("e"));
+        var e = _link.TakeNext(outage)!;
+        _link.Acknowledge(e.SeqNo, outage);
+        _link.Enqueue(Frame("f"));
+        _link.TakeNext(outage);
+        Assert.Same(Expiry.Nothing, _link.Expire(outage + OutageProbe + TimeSpan.FromSeconds(1), clientClosed: false));
+    }
+
+    [Fact]
+    public void Attaching_is_never_given_up_while_the_client_is_connected_but_a_closed_clients_steps_are()
+    {
+        _link.Enqueue(new AttachStep("hash", null));
+        _link.TakeNext(T0);
+        var late = T0 + Settings.HoldLimit + TimeSpan.FromSeconds(1);
+        Assert.Empty(_link.Expire(late, clientClosed: false).Unavailable);
+        Assert.NotNull(_link.InFlight);
+        Assert.True(_link.Expire(late, clientClosed: true).GiveUp);
+    }
+
+    [Fact]
+    public void Unsettled_frames_are_the_one_in_flight_then_those_waiting()
+    {
+        HeldBehindOneInFlight("a", "b");
+        Assert.Equal(["\"a\"", "\"b\""], Texts(_link.UnsettledFrames));
+    }
+}
