@@ -96,22 +96,24 @@ public static class WebSocketEndpoint
 
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(3);
 
-    /// <summary>Most frames are small: each connection reads into 4 KiB and borrows a bigger buffer only for a big frame.</summary>
+    /// <summary>Most frames are small: a message is read into 4 KiB borrowed from the pool, a bigger buffer only for a big frame.</summary>
     private const int SmallFrameBytes = 4 * 1024;
 
     private static async Task ReadFrames(WebSocket socket, ISourceQueueWithComplete<object> inbound, IActorRef connection, CancellationToken aborted)
     {
-        var small = new byte[SmallFrameBytes];
         try
         {
             while (true)
             {
-                var buffer = small;
+                // Wait for the next message with no buffer (a zero-byte read, as SignalR's transport does): an idle
+                // connection holds none of its own.
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                var buffer = ArrayPool<byte>.Shared.Rent(SmallFrameBytes);
                 try
                 {
                     var length = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
+                    while (!result.EndOfMessage)
                     {
                         if (length == Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1))
                         {
@@ -123,15 +125,14 @@ public static class WebSocketEndpoint
                             }
                             var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, FrontendSettings.MaxFrameBytes + 1));
                             buffer.AsSpan(0, length).CopyTo(bigger);
-                            if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
+                            ArrayPool<byte>.Shared.Return(buffer);
                             buffer = bigger;
                         }
                         var free = Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1) - length;
                         result = await socket.ReceiveAsync(buffer.AsMemory(length, free), aborted);
+                        if (result.MessageType == WebSocketMessageType.Close) return;
                         length += result.Count;
-                    } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    }
                     if (length > FrontendSettings.MaxFrameBytes)
                     {
                         connection.Tell(ConnectionActor.FrameTooBig.Instance);
@@ -145,7 +146,7 @@ public static class WebSocketEndpoint
                 }
                 finally
                 {
-                    if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
             }
         }

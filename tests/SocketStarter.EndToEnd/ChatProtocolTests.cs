@@ -141,6 +141,8 @@ public sealed class ChatProtocolTests(ClusterFixture fixture) : IClassFixture<Cl
         await client.SendAsync(new { type = "join", room });
         await client.ExpectAsync("joined", Wait);
 
+        await client.SendTextAsync(""); // an empty message ends with the frontend's zero-byte wait for it
+        await ExpectErrorAsync(client, "bad_frame", "");
         await client.SendTextAsync("this is not json");
         await ExpectErrorAsync(client, "bad_frame", "");
         await client.SendTextAsync("[1,2,3]");
