@@ -256,8 +256,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         PersistThen(_state.DecideSubscribe(subscribe), joined =>
         {
             AnswerSubscribe(subscribe, replyTo);
-            if (joined is MemberJoined && subscribe.Presence.Length > 0)
-                BroadcastPresence(_frames.Presence(_name, joined: subscribe.Presence, left: null), exceptSessionId: subscribe.SessionId);
+            if (joined is MemberJoined) AnnouncePresence(joined: subscribe.Presence, left: null, exceptSessionId: subscribe.SessionId);
         });
     }
 
@@ -299,8 +298,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             {
                 member.Frontend.Tell(new FrontendCommands.Unsubscribe(_topicId, unsubscribe.SessionId,
                     unsubscribe.Expired ? null : _frames.Unsubscribed(_name)));
-                if (member.Presence.Length > 0)
-                    BroadcastPresence(_frames.Presence(_name, joined: null, left: member.Presence), exceptSessionId: unsubscribe.SessionId);
+                AnnouncePresence(joined: null, left: member.Presence, exceptSessionId: unsubscribe.SessionId);
             }
             Answer(replyTo, unsubscribe);
         });
@@ -323,14 +321,16 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         var previous = _state.MemberOf(set.SessionId)?.Presence;
         PersistThen(_state.DecideSetPresence(set), changed =>
         {
-            if (changed is not null)
-            {
-                if (previous is { Length: > 0 })
-                    BroadcastPresence(_frames.Presence(_name, joined: null, left: previous), exceptSessionId: set.SessionId);
-                BroadcastPresence(_frames.Presence(_name, joined: set.Presence, left: null), exceptSessionId: set.SessionId);
-            }
+            if (changed is not null) AnnouncePresence(joined: set.Presence, left: previous, exceptSessionId: set.SessionId);
             Answer(replyTo, set);
         });
+    }
+
+    /// <summary>Tells the other members who left, then who joined; a member without a presence ("") is not announced.</summary>
+    private void AnnouncePresence(string? joined, string? left, string exceptSessionId)
+    {
+        if (left is { Length: > 0 }) BroadcastPresence(_frames.Presence(_name, joined: null, left: left), exceptSessionId);
+        if (joined is { Length: > 0 }) BroadcastPresence(_frames.Presence(_name, joined: joined, left: null), exceptSessionId);
     }
 
     /// <summary>A presence frame (no seq), one copy per frontend node with other members; messages go by <see cref="Deliver"/>.</summary>

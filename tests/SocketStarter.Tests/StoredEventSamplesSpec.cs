@@ -34,9 +34,7 @@ public sealed class StoredEventSamplesSpec() : Akka.TestKit.Xunit2.TestKit(TestC
     [InlineData("poll.vote-cast.v1", """{"sessionId":"s1","option":1,"envelopeKey":"c1:4"}""")]
     public void A_stored_event_reads_back_whole(string manifest, string stored)
     {
-        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(
-            ChatSerializer.Contracts.ContainsKey(manifest) ? typeof(IChatContract)
-            : PollSerializer.Contracts.ContainsKey(manifest) ? typeof(IPollContract) : typeof(IWireMessage));
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(TestConfig.SerializerOf(manifest).Marker);
         var read = serializer.FromBinary(Encoding.UTF8.GetBytes(stored), manifest);
         Assert.Equal(manifest, serializer.Manifest(read));
         // Written again, it is the same JSON: every stored field was read into the event (actor ids aside).
@@ -49,7 +47,7 @@ public sealed class StoredEventSamplesSpec() : Akka.TestKit.Xunit2.TestKit(TestC
         var sampled = typeof(StoredEventSamplesSpec).GetMethod(nameof(A_stored_event_reads_back_whole))!
             .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
             .Select(data => (string)data.GetData(null!).Single()[0]).ToHashSet();
-        var manifests = SocketStarter.Messages.Serialization.WireSerializer.Contracts.Concat(ChatSerializer.Contracts).Concat(PollSerializer.Contracts)
+        var manifests = TestConfig.Serializers.SelectMany(serializer => serializer.Contracts)
             .Where(contract => contract.Value.IsAssignableTo(typeof(ISessionEvent)) || contract.Value.IsAssignableTo(typeof(ITopicEvent))
                 || contract.Value.IsAssignableTo(typeof(INameEvent)) || contract.Value.IsAssignableTo(typeof(IPollEvent)) || contract.Value == typeof(TopicEvents.TopicSnapshot))
             .Select(contract => contract.Key);

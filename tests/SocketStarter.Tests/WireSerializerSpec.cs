@@ -68,11 +68,10 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
     public void Every_wire_contract_has_a_sample_here()
     {
         var sampled = Samples().Select(s => s.GetType()).ToHashSet();
-        var contracts = WireSerializer.Contracts.Values.Concat(ChatSerializer.Contracts.Values).Concat(PollSerializer.Contracts.Values).ToList();
+        var contracts = TestConfig.Serializers.SelectMany(serializer => serializer.Contracts.Values).ToList();
         Assert.DoesNotContain(contracts, type => !sampled.Contains(type));
-        var wireTypes = typeof(IWireMessage).Assembly.GetTypes().Concat(typeof(IChatContract).Assembly.GetTypes()).Concat(typeof(IPollContract).Assembly.GetTypes())
-            .Where(t => (typeof(IWireMessage).IsAssignableFrom(t) || typeof(IChatContract).IsAssignableFrom(t) || typeof(IPollContract).IsAssignableFrom(t))
-                        && t is { IsAbstract: false, IsInterface: false });
+        var wireTypes = TestConfig.Serializers.SelectMany(serializer => serializer.Marker.Assembly.GetTypes()
+            .Where(t => serializer.Marker.IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }));
         Assert.DoesNotContain(wireTypes, type => !contracts.Contains(type));
     }
 
@@ -83,7 +82,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         foreach (var sample in Samples())
         {
             var serializer = serialization.FindSerializerFor(sample);
-            Assert.IsType(sample switch { IChatContract => typeof(ChatSerializer), IPollContract => typeof(PollSerializer), _ => typeof(WireSerializer) }, serializer);
+            Assert.IsType(TestConfig.SerializerOf(sample).Type, serializer);
             var manifest = Serialization.ManifestFor(serializer, sample);
             Assert.Matches(@"^[a-z-]+(\.[a-z-]+)?\.v\d+$", manifest);
             var bytes = serializer.ToBinary(sample);
