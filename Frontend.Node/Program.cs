@@ -54,6 +54,7 @@ while (true)
         .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
         .AddHealthChecks()
         .AddShardRegionProxies()
+        .AddConnectionMailbox()
         .AddFanout()
         .AddClientsResumeElsewhere()
         .AddStartup((system, _) => SocketStarterMetrics.ObserveBackendReachable(() => BackendReachable(Cluster.Get(system)))));

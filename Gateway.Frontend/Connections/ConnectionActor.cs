@@ -76,7 +76,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null,
         IdentityClaim? identity = null) =>
         Akka.Actor.Props.Create(() => new ConnectionActor(channel, application, resumable, resumeToken, sessions, fanout, settings, materializer,
-            channelClosed, authentication ?? ClientAuthentication.Off, identity));
+            channelClosed, authentication ?? ClientAuthentication.Off, identity)).WithDispatcher(ConnectionMailbox.DispatcherId);
 
     private readonly string? _resumeToken;
 
@@ -153,6 +153,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _inbound = Source.Queue<object>(_settings.InboundBuffer, OverflowStrategy.Backpressure)
             .To(Sink.ActorRefWithAck<object>(Self, InboundStarted.Instance, InboundAck.Instance,
                 InboundCompleted.Instance, _ => InboundCompleted.Instance))
+            .WithAttributes(ActorAttributes.CreateDispatcher(ConnectionMailbox.DispatcherId))
             .Run(_materializer);
         var channelClosed = _channelClosed;
         _writer.Finished.ContinueWith(_ => channelClosed.TrySetResult(), TaskScheduler.Default);

@@ -27,7 +27,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     private WebSocket _client = null!;
     private TcpListener _listener = null!;
 
-    public ConnectionActorSpec() : base("akka.loglevel = WARNING")
+    public ConnectionActorSpec() : base($"akka.loglevel = WARNING\n{ConnectionMailbox.Hocon}")
     {
         _sessions = CreateTestProbe();
         _fanout = CreateTestProbe();
