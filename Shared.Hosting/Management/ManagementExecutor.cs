@@ -18,6 +18,7 @@ public interface IApplicationCommand
 public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicationCommand> applicationCommands)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CoordinatorBusy = TimeSpan.FromSeconds(20);
     private readonly Cluster _cluster = Cluster.Get(system);
 
     public async Task<string> RunAsync(ManagementCommand command, CancellationToken cancellation)
@@ -107,7 +108,9 @@ public sealed class ManagementExecutor(ActorSystem system, IEnumerable<IApplicat
         var typeNames = ShardRegions.TypeNames.Union(ClusterSharding.Get(system).ShardTypeNames).ToList();
         if (!typeNames.Contains(typeName))
             throw new CommandException($"No sharded type '{typeName}'; types: {string.Join(", ", typeNames)}.");
-        var stats = await ClusterSharding.Get(system).ShardRegionProxyOrRegion(typeName).Ask<ClusterShardingStats>(new GetClusterShardingStats(Timeout), Timeout + TimeSpan.FromSeconds(1));
+        // The coordinator answers; right after a member is downed it is busy writing the new allocation state: a CI
+        // run's `sessions count` just after a down got no answer within 6 s. An operator would rather wait.
+        var stats = await ClusterSharding.Get(system).ShardRegionProxyOrRegion(typeName).Ask<ClusterShardingStats>(new GetClusterShardingStats(Timeout), CoordinatorBusy);
         return stats.Regions.ToDictionary(
             r => r.Key.ToString(),
             r => (IReadOnlyDictionary<string, int>)r.Value.Stats.ToDictionary(s => s.Key, s => s.Value));
