@@ -56,8 +56,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private string _sessionId = "";
     private readonly SocketWriter _writer;
-    /// <summary>The envelope of the link's step in flight, resent until acknowledged.</summary>
-    private ISessionEnvelope? _inFlightEnvelope;
     private TimeSpan _retryDelay;
     private IActorRef? _inboundWaiting;
     private bool _inboundDone;
@@ -98,7 +96,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _channelClosed = channelClosed;
         _writer = new SocketWriter(channel, settings.OutboundLimit);
-        _link = new SessionLink(settings);
+        _link = new SessionLink(settings, held => SocketStarterMetrics.FramesHeld.Add(held));
         _rateLimit = new FrameRateLimit(settings.FramesPerSecond, settings.FrameBurst);
 
         Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
@@ -133,7 +131,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         Receive<FrontendCommands.ResumeRefused>(refused =>
         {
             if (refused.SessionId != _sessionId || _link.Refuse(refused.SeqNo) is null) return;
-            CompleteInFlight();
+            Timers.Cancel(RetryTimer);
             StartFreshSession();
             SendNext();
         });
@@ -174,10 +172,8 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        var unsettled = _link.UnsettledFrames.ToList();
-        foreach (var frame in unsettled) frame.Done?.TrySetResult(false);
+        foreach (var frame in _link.Abandon()) frame.Done?.TrySetResult(false);
         SocketStarterMetrics.OpenConnections.Add(-1);
-        SocketStarterMetrics.FramesHeld.Add(-unsettled.Count);
         _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
         _channelClosed.TrySetResult();
     }
@@ -222,7 +218,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        if (!_link.Admits(DateTime.UtcNow))
+        if (!_link.Admit(DateTime.UtcNow))
         {
             // Its backend answers this connection promptly, yet the client is this far ahead: it floods. Tell it at
             // once rather than let its frames (and their latency) pile up. Holding is for a backend that is away.
@@ -237,7 +233,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        SocketStarterMetrics.FramesHeld.Add(1);
         Enqueue(new SessionLink.FrameStep(payload, type, frame.Done));
     }
 
@@ -286,18 +281,11 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
 
     private void SendNext()
     {
-        if (_link.TakeNext(DateTime.UtcNow) is not { } next) return;
-        ISessionEnvelope envelope = next.Step switch
-        {
-            SessionLink.AttachStep attach => new Attach(_sessionId, _connectionId, next.SeqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret, _application),
-            SessionLink.FrameStep frame => new ClientFrame(_sessionId, _connectionId, next.SeqNo, _fanout, frame.Payload),
-            _ => new Detach(_sessionId, _connectionId, next.SeqNo, _fanout, EndSession: !_resumable),
-        };
-        _inFlightEnvelope = envelope;
+        if (_link.TakeNext(DateTime.UtcNow, EnvelopeFor) is not { } next) return;
         _retryDelay = _settings.FirstRetry;
         // Checked only while something waits for a backend: an idle connection costs no timer.
         if (!Timers.IsTimerActive(HoldTimer)) Timers.StartPeriodicTimer(HoldTimer, new CheckHold(), TimeSpan.FromSeconds(1));
-        _sessions.Tell(envelope);
+        _sessions.Tell(next.Envelope);
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
 
         if (_inboundWaiting is not null && _link.CanHoldMore)
@@ -307,10 +295,18 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         }
     }
 
+    private ISessionEnvelope EnvelopeFor(SessionLink.Step step, long seqNo) => step switch
+    {
+        SessionLink.AttachStep attach => new Attach(_sessionId, _connectionId, seqNo, _fanout, attach.NewTokenHash, attach.ResumeSecret, _application),
+        SessionLink.FrameStep frame => new ClientFrame(_sessionId, _connectionId, seqNo, _fanout, frame.Payload),
+        _ => new Detach(_sessionId, _connectionId, seqNo, _fanout, EndSession: !_resumable),
+    };
+
+    /// <summary>The step in flight again, less often each time; nothing when it has been settled meanwhile.</summary>
     private void Resend()
     {
-        if (_inFlightEnvelope is not { } envelope) return;
-        _sessions.Tell(envelope);
+        if (_link.InFlight is not { } inFlight) return;
+        _sessions.Tell(inFlight.Envelope);
         _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks));
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
@@ -318,11 +314,10 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void HandleAcknowledged(FrontendCommands.Acknowledged ack)
     {
         if (ack.SessionId != _sessionId || _link.Acknowledge(ack.SeqNo, DateTime.UtcNow) is not { } step) return;
-        CompleteInFlight();
+        Timers.Cancel(RetryTimer);
         switch (step)
         {
             case SessionLink.FrameStep frame:
-                SocketStarterMetrics.FramesHeld.Add(-1);
                 Settle(frame.Done, applied: true);
                 break;
             case SessionLink.AttachStep { ResumeSecret: { } secret }:
@@ -333,12 +328,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
                 return;
         }
         SendNext();
-    }
-
-    private void CompleteInFlight()
-    {
-        _inFlightEnvelope = null;
-        Timers.Cancel(RetryTimer);
     }
 
     /// <summary>Past the hold limit, frames the backend has not taken are answered <c>unavailable</c> (SessionLink.Expire).</summary>
@@ -357,8 +346,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         if (expiry.Unavailable.Count == 0) return;
-        if (_link.InFlight is null) CompleteInFlight();
-        SocketStarterMetrics.FramesHeld.Add(-expiry.Unavailable.Count);
         foreach (var frame in expiry.Unavailable) Unavailable(frame);
         SendNext();
     }

@@ -30,27 +30,28 @@ public sealed class ConnectionMailbox(Settings settings, Config config)
 
     public sealed class Queue : IMessageQueue, IUnboundedMessageQueueSemantics
     {
-        private readonly object _gate = new();
+        // Locks on itself: a separate lock object would cost every idle connection 24 B more per actor, and nothing
+        // outside this class sees a queue instance.
         private Queue<Envelope>? _envelopes;
 
         public bool HasMessages
         {
-            get { lock (_gate) return _envelopes is { Count: > 0 }; }
+            get { lock (this) return _envelopes is { Count: > 0 }; }
         }
 
         public int Count
         {
-            get { lock (_gate) return _envelopes?.Count ?? 0; }
+            get { lock (this) return _envelopes?.Count ?? 0; }
         }
 
         public void Enqueue(IActorRef receiver, Envelope envelope)
         {
-            lock (_gate) (_envelopes ??= new Queue<Envelope>(2)).Enqueue(envelope);
+            lock (this) (_envelopes ??= new Queue<Envelope>(2)).Enqueue(envelope);
         }
 
         public bool TryDequeue(out Envelope envelope)
         {
-            lock (_gate)
+            lock (this)
             {
                 if (_envelopes is { } envelopes) return envelopes.TryDequeue(out envelope);
             }

@@ -1,12 +1,15 @@
+using static SocketStarter.Messages.SessionCommands;
+
 namespace SocketStarter.Gateway.Frontend.Connections;
 
 /// <summary>
 /// A connection's ordered stream into its session, as rules without an actor: steps wait in order, one at a time is
 /// in flight (numbered) until the backend acknowledges it; frames are held while no backend answers and given up
 /// past the hold limit; a client far ahead of a backend that answers promptly is flooding. The connection actor runs
-/// what this decides: it sends the envelopes, answers the client, keeps the timers and the metrics.
+/// what this decides: it sends the envelopes, answers the client and keeps the timers.
 /// </summary>
-public sealed class SessionLink(FrontendSettings settings)
+/// <param name="heldFramesChanged">Told every change in the number of frames not yet settled (the held-frames metric).</param>
+public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFramesChanged = null)
 {
     public abstract record Step;
     public sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
@@ -14,7 +17,8 @@ public sealed class SessionLink(FrontendSettings settings)
     public sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done) : Step;
     public sealed record DetachStep : Step;
 
-    public sealed record InFlightStep(Step Step, long SeqNo, DateTime FirstSent);
+    /// <param name="Envelope">What carries the step to its session, sent again until acknowledged.</param>
+    public sealed record InFlightStep(Step Step, long SeqNo, DateTime FirstSent, ISessionEnvelope Envelope);
 
     /// <summary>What expiring held steps decided: the frames to answer <c>unavailable</c> (in order), and whether a
     /// closed client's remaining steps are given up altogether.</summary>
@@ -46,28 +50,34 @@ public sealed class SessionLink(FrontendSettings settings)
         new[] { InFlight?.Step }.Concat(_waiting).OfType<FrameStep>();
 
     /// <summary>
-    /// Whether a client frame may join the queue. Refused only when the client is this far ahead of a backend that
-    /// answers it promptly (it floods); while the backend is away, or while a backlog from its absence drains, held.
+    /// Decides whether a client frame may join the queue, and records that a backlog is draining when the step in
+    /// flight has waited. Refused only when the client is this far ahead of a backend that answers it promptly (it
+    /// floods); while the backend is away, or while a backlog from its absence drains, held.
     /// </summary>
-    public bool Admits(DateTime now)
+    public bool Admit(DateTime now)
     {
         if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now) && !_drainingHeldBacklog) return false;
         if (InFlight is { } waiting && now - waiting.FirstSent >= Answering) _drainingHeldBacklog = true;
         return true;
     }
 
-    public void Enqueue(Step step) => _waiting.AddLast(step);
+    public void Enqueue(Step step)
+    {
+        _waiting.AddLast(step);
+        if (step is FrameStep) heldFramesChanged?.Invoke(1);
+    }
 
     /// <summary>A fresh session's attach goes before anything the old one had waiting.</summary>
-    public void EnqueueFirst(Step step) => _waiting.AddFirst(step);
+    public void EnqueueFirst(AttachStep step) => _waiting.AddFirst(step);
 
-    /// <summary>The next step to send, numbered, when nothing is in flight.</summary>
-    public InFlightStep? TakeNext(DateTime now)
+    /// <summary>The next step to send, numbered and wrapped by <paramref name="envelopeFor"/>, when nothing is in flight.</summary>
+    public InFlightStep? TakeNext(DateTime now, Func<Step, long, ISessionEnvelope> envelopeFor)
     {
         if (InFlight is not null || _waiting.First is not { } first) return null;
         _waiting.RemoveFirst();
         if (_waiting.Count < settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
-        return InFlight = new InFlightStep(first.Value, ++_lastSeqNo, now);
+        var seqNo = ++_lastSeqNo;
+        return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(first.Value, seqNo));
     }
 
     /// <summary>The step in flight, if <paramref name="seqNo"/> is its number: the backend has applied it.</summary>
@@ -77,6 +87,7 @@ public sealed class SessionLink(FrontendSettings settings)
         _lastAcknowledged = now;
         _outageSince = null;
         InFlight = null;
+        if (inFlight.Step is FrameStep) heldFramesChanged?.Invoke(-1);
         return inFlight.Step;
     }
 
@@ -85,6 +96,7 @@ public sealed class SessionLink(FrontendSettings settings)
     {
         if (InFlight is not { } inFlight || inFlight.SeqNo != seqNo) return null;
         InFlight = null;
+        if (inFlight.Step is FrameStep) heldFramesChanged?.Invoke(-1);
         return inFlight.Step;
     }
 
@@ -107,7 +119,7 @@ public sealed class SessionLink(FrontendSettings settings)
                 InFlight = null;
             }
         }
-        if (_outageSince is null) return unavailable.Count == 0 ? Expiry.Nothing : new Expiry(unavailable, false);
+        if (_outageSince is null) return unavailable.Count == 0 ? Expiry.Nothing : Expired(unavailable);
         for (var node = _waiting.First; node is not null;)
         {
             var next = node.Next;
@@ -118,7 +130,23 @@ public sealed class SessionLink(FrontendSettings settings)
             }
             node = next;
         }
+        return Expired(unavailable);
+    }
+
+    private Expiry Expired(List<FrameStep> unavailable)
+    {
+        heldFramesChanged?.Invoke(-unavailable.Count);
         return new Expiry(unavailable, false);
+    }
+
+    /// <summary>The connection is gone: every frame not yet settled, in order, given up.</summary>
+    public IReadOnlyList<FrameStep> Abandon()
+    {
+        var unsettled = UnsettledFrames.ToList();
+        InFlight = null;
+        _waiting.Clear();
+        heldFramesChanged?.Invoke(-unsettled.Count);
+        return unsettled;
     }
 
     /// <summary>The last envelope was acknowledged just now and the one in flight has not waited long either.</summary>

@@ -1,4 +1,6 @@
+using Akka.Actor;
 using SocketStarter.Gateway.Frontend;
+using SocketStarter.Messages;
 using SocketStarter.Gateway.Frontend.Connections;
 using static SocketStarter.Gateway.Frontend.Connections.SessionLink;
 
@@ -13,7 +15,15 @@ public sealed class SessionLinkSpec
         FramesPerSecond: 20, FrameBurst: 100, MaxConnectionsPerAddress: 10);
 
     private static readonly DateTime T0 = new(2026, 12, 2, 12, 0, 0, DateTimeKind.Utc);
-    private readonly SessionLink _link = new(Settings);
+    private readonly SessionLink _link;
+    private int _held;
+
+    public SessionLinkSpec() => _link = new SessionLink(Settings, change => _held += change);
+
+    /// <summary>The next step, wrapped as the connection actor would.</summary>
+    private InFlightStep? TakeNext(DateTime now) =>
+        _link.TakeNext(now, (step, seqNo) => new SessionCommands.ClientFrame("session", "connection", seqNo, ActorRefs.Nobody,
+            step is FrameStep frame ? frame.Payload : ""));
 
     private static FrameStep Frame(string text) => new($"{{\"type\":\"say\",\"text\":\"{text}\"}}", "say", null);
 
@@ -21,7 +31,7 @@ public sealed class SessionLinkSpec
     private void Attached(DateTime at)
     {
         _link.Enqueue(new AttachStep("hash", null));
-        var attach = _link.TakeNext(at)!;
+        var attach = TakeNext(at)!;
         Assert.IsType<AttachStep>(_link.Acknowledge(attach.SeqNo, at));
     }
 
@@ -30,7 +40,7 @@ public sealed class SessionLinkSpec
     {
         Attached(T0);
         foreach (var text in texts) _link.Enqueue(Frame(text));
-        _link.TakeNext(T0);
+        TakeNext(T0);
     }
 
     private static IEnumerable<string> Texts(IEnumerable<FrameStep> frames) => frames.Select(f => f.Payload[^4..^1]);
@@ -42,13 +52,14 @@ public sealed class SessionLinkSpec
         _link.Enqueue(Frame("a"));
         _link.Enqueue(Frame("b"));
 
-        var first = _link.TakeNext(T0)!;
-        Assert.Null(_link.TakeNext(T0));
+        var first = TakeNext(T0)!;
+        Assert.Null(TakeNext(T0));
         Assert.Null(_link.Acknowledge(first.SeqNo + 1, T0)); // not the one in flight: ignored
         Assert.Same(first.Step, _link.Acknowledge(first.SeqNo, T0));
-        var second = _link.TakeNext(T0)!;
+        var second = TakeNext(T0)!;
         Assert.Equal(first.SeqNo + 1, second.SeqNo);
         Assert.Contains("\"b\"", ((FrameStep)second.Step).Payload);
+        Assert.Equal(second.SeqNo, second.Envelope.SeqNo); // resent as it was first sent, until acknowledged
     }
 
     [Fact]
@@ -56,7 +67,7 @@ public sealed class SessionLinkSpec
     {
         _link.Enqueue(Frame("a"));
         _link.EnqueueFirst(new AttachStep("hash", null));
-        Assert.IsType<AttachStep>(_link.TakeNext(T0)!.Step);
+        Assert.IsType<AttachStep>(TakeNext(T0)!.Step);
     }
 
     [Fact]
@@ -65,10 +76,10 @@ public sealed class SessionLinkSpec
         HeldBehindOneInFlight("in flight");
         for (var i = 0; i < Settings.MaxQueuedWhileBusy; i++)
         {
-            Assert.True(_link.Admits(T0));
+            Assert.True(_link.Admit(T0));
             _link.Enqueue(Frame($"m{i}"));
         }
-        Assert.False(_link.Admits(T0.AddMilliseconds(100)));
+        Assert.False(_link.Admit(T0.AddMilliseconds(100)));
     }
 
     [Fact]
@@ -78,7 +89,7 @@ public sealed class SessionLinkSpec
         var later = T0 + Answering;
         for (var i = 0; i < Settings.MaxHeldFrames; i++)
         {
-            Assert.True(_link.Admits(later));
+            Assert.True(_link.Admit(later));
             _link.Enqueue(Frame($"m{i}"));
         }
         Assert.False(_link.CanHoldMore); // the socket is not read on: TCP pushes back
@@ -89,11 +100,11 @@ public sealed class SessionLinkSpec
     {
         Attached(T0);
         _link.Enqueue(Frame("m0"));
-        var inFlight = _link.TakeNext(T0)!;
+        var inFlight = TakeNext(T0)!;
         var stall = T0.AddSeconds(5);
         for (var i = 1; i <= 5; i++)
         {
-            Assert.True(_link.Admits(stall));
+            Assert.True(_link.Admit(stall));
             _link.Enqueue(Frame($"m{i}"));
         }
 
@@ -103,18 +114,18 @@ public sealed class SessionLinkSpec
         {
             now = now.AddMilliseconds(10);
             _link.Acknowledge(inFlight.SeqNo, now);
-            inFlight = _link.TakeNext(now)!;
-            Assert.True(_link.Admits(now), $"m{i} was refused while the backlog drained");
+            inFlight = TakeNext(now)!;
+            Assert.True(_link.Admit(now), $"m{i} was refused while the backlog drained");
             _link.Enqueue(Frame($"m{i}"));
         }
 
         // Drained below the busy limit, then far ahead again while answered promptly: that is flooding.
-        while (_link.Acknowledge(inFlight.SeqNo, now) is not null && _link.TakeNext(now) is { } next) inFlight = next;
+        while (_link.Acknowledge(inFlight.SeqNo, now) is not null && TakeNext(now) is { } next) inFlight = next;
         now = now.AddMilliseconds(10);
         for (var i = 0; i < Settings.MaxQueuedWhileBusy; i++) _link.Enqueue(Frame($"f{i}"));
-        _link.TakeNext(now);
+        TakeNext(now);
         _link.Enqueue(Frame("f3"));
-        Assert.False(_link.Admits(now));
+        Assert.False(_link.Admit(now));
     }
 
     [Fact]
@@ -131,15 +142,15 @@ public sealed class SessionLinkSpec
         // The backend is still away: a new frame waits the outage probe, not the whole hold limit.
         var outage = T0 + Settings.HoldLimit + TimeSpan.FromSeconds(2);
         _link.Enqueue(Frame("d"));
-        _link.TakeNext(outage);
+        TakeNext(outage);
         Assert.Single(_link.Expire(outage + OutageProbe + TimeSpan.FromMilliseconds(1), clientClosed: false).Unavailable);
 
         // An acknowledgement ends the outage: the full hold limit applies again.
         _link.Enqueue(Frame("e"));
-        var e = _link.TakeNext(outage)!;
+        var e = TakeNext(outage)!;
         _link.Acknowledge(e.SeqNo, outage);
         _link.Enqueue(Frame("f"));
-        _link.TakeNext(outage);
+        TakeNext(outage);
         Assert.Same(Expiry.Nothing, _link.Expire(outage + OutageProbe + TimeSpan.FromSeconds(1), clientClosed: false));
     }
 
@@ -147,7 +158,7 @@ public sealed class SessionLinkSpec
     public void Attaching_is_never_given_up_while_the_client_is_connected_but_a_closed_clients_steps_are()
     {
         _link.Enqueue(new AttachStep("hash", null));
-        _link.TakeNext(T0);
+        TakeNext(T0);
         var late = T0 + Settings.HoldLimit + TimeSpan.FromSeconds(1);
         Assert.Empty(_link.Expire(late, clientClosed: false).Unavailable);
         Assert.NotNull(_link.InFlight);
@@ -159,5 +170,24 @@ public sealed class SessionLinkSpec
     {
         HeldBehindOneInFlight("a", "b");
         Assert.Equal(["\"a\"", "\"b\""], Texts(_link.UnsettledFrames));
+    }
+
+    [Fact]
+    public void The_held_frames_count_follows_every_frame_until_it_is_settled_expired_or_abandoned()
+    {
+        HeldBehindOneInFlight("a", "b", "c");
+        Assert.Equal(3, _held);
+        _link.Acknowledge(_link.InFlight!.SeqNo, T0);
+        Assert.Equal(2, _held);
+        TakeNext(T0);
+        _link.Expire(T0 + Settings.HoldLimit + TimeSpan.FromSeconds(1), clientClosed: false); // b and c unavailable
+        Assert.Equal(0, _held);
+
+        _link.Enqueue(Frame("d"));
+        _link.Enqueue(Frame("e"));
+        TakeNext(T0);
+        Assert.Equal(["\"d\"", "\"e\""], Texts(_link.Abandon()));
+        Assert.Equal(0, _held);
+        Assert.True(_link.IsIdle);
     }
 }
