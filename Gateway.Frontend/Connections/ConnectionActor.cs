@@ -35,7 +35,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     public sealed record ClosedForResume { public static readonly ClosedForResume Instance = new(); }
     private sealed record RetryEnvelope;
     private sealed record CheckHold;
-    private sealed record WriterEnded(SocketWriter.End End);
+    private sealed record WriterOverflowed { public static readonly WriterOverflowed Instance = new(); }
 
     private const string RetryTimer = "retry";
     private const string HoldTimer = "hold";
@@ -50,7 +50,9 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     /// <summary>Where the socket's reader offers client frames: bounded, so a full queue pauses reading.</summary>
     public sealed record GetInbound { public static readonly GetInbound Instance = new(); }
     private readonly TaskCompletionSource _channelClosed;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    /// <summary>Made when first needed: most connections never log, and an adapter per actor is 0.3 KB.</summary>
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+    private ILoggingAdapter? _log;
     private readonly string _connectionId = ResumeToken.NewSessionId();
     private readonly SessionLink _link;
 
@@ -135,11 +137,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             StartFreshSession();
             SendNext();
         });
-        Receive<WriterEnded>(ended =>
-        {
-            if (ended.End == SocketWriter.End.Overflowed)
-                _log.Info("Closed slow client of session {0} with 1013: its outbound queue was full", _sessionId);
-        });
+        Receive<WriterOverflowed>(_ => Log.Info("Closed slow client of session {0} with 1013: its outbound queue was full", _sessionId));
         Receive<RetryEnvelope>(_ => Resend());
         Receive<CheckHold>(_ => ExpireHeld());
     }
@@ -153,9 +151,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
                 InboundCompleted.Instance, _ => InboundCompleted.Instance))
             .WithAttributes(ActorAttributes.CreateDispatcher(ConnectionMailbox.DispatcherId))
             .Run(_materializer);
-        var channelClosed = _channelClosed;
-        _writer.Finished.ContinueWith(_ => channelClosed.TrySetResult(), TaskScheduler.Default);
-        _writer.Finished.PipeTo(Self, success: end => new WriterEnded(end));
+        // One continuation per connection (an idle one holds it for as long as it lives).
+        var (channelClosed, self) = (_channelClosed, Self);
+        _writer.Finished.ContinueWith(finished =>
+        {
+            channelClosed.TrySetResult();
+            if (finished.Result == SocketWriter.End.Overflowed) self.Tell(WriterOverflowed.Instance);
+        }, TaskScheduler.Default);
 
         if (ResumeToken.TryParse(_resumeToken, out var sessionId, out var secret))
         {
@@ -206,7 +208,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
                 Settle(frame.Done, applied: false);
                 return;
             case FrameRateLimit.Verdict.Close:
-                _log.Info("Closed a client of session {0} with 1008: it kept sending over the rate limit", _sessionId);
+                Log.Info("Closed a client of session {0} with 1008: it kept sending over the rate limit", _sessionId);
                 _refusingFrames = true;
                 _writer.Close(CloseCodes.PolicyViolation, "Too many frames over the rate limit");
                 Settle(frame.Done, applied: false);
@@ -341,7 +343,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         var expiry = _link.Expire(DateTime.UtcNow, clientClosed: _inboundDone);
         if (expiry.GiveUp)
         {
-            _log.Warning("Session {0}: no backend took the last steps of a closed connection within the hold limit", _sessionId);
+            Log.Warning("Session {0}: no backend took the last steps of a closed connection within the hold limit", _sessionId);
             Context.Stop(Self);
             return;
         }

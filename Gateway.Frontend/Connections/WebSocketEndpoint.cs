@@ -23,75 +23,71 @@ public static class WebSocketEndpoint
     public static IEndpointRouteBuilder MapGatewayWebSocket(this IEndpointRouteBuilder endpoints, string path, string application,
         IdentityClaim? identity = null)
     {
-        endpoints.Map(path, async (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
+        // Not async itself: every connection's frame is Serve's alone (an idle connection holds one state machine).
+        endpoints.Map(path, (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
             FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
             AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
         {
-            if (management.Received(context))
-            {
-                // Clients connect on the public port only; the management port is for operators.
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-            }
+            // Clients connect on the public port only; the management port is for operators.
+            if (management.Received(context)) return Refuse(context, StatusCodes.Status404NotFound, null);
+            // A page on another site would act with the visitor's network position (and cookies, if any).
             if (!origins.Allows(context.Request))
-            {
-                // A page on another site would act with the visitor's network position (and cookies, if any).
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsync("This origin may not open a WebSocket here (ALLOWED_ORIGINS).");
-                return;
-            }
+                return Refuse(context, StatusCodes.Status403Forbidden, "This origin may not open a WebSocket here (ALLOWED_ORIGINS).");
+            // Draining, or not (or no longer) a member: a session here could not reach its backend.
             if (drain.Draining || Cluster.Get(system).SelfMember.Status is not (MemberStatus.Up or MemberStatus.WeaklyUp))
-            {
-                // Draining, or not (or no longer) a member: a session here could not reach its backend.
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                await context.Response.WriteAsync("This frontend is not serving now (draining, or not in the cluster); connect to another one.");
-                return;
-            }
+                return Refuse(context, StatusCodes.Status503ServiceUnavailable,
+                    "This frontend is not serving now (draining, or not in the cluster); connect to another one.");
             if (!context.WebSockets.IsWebSocketRequest)
-            {
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsync("This endpoint speaks WebSocket only.");
-                return;
-            }
-
-            var address = context.Connection.RemoteIpAddress;
-            if (!addresses.TryTake(address))
-            {
-                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                await context.Response.WriteAsync($"Too many connections from your address (at most {settings.MaxConnectionsPerAddress}).");
-                return;
-            }
-            try
-            {
-                await Serve(context, application, identity, system, registry, materializer, settings, authentication, lifetime.ApplicationStopping);
-            }
-            finally
-            {
-                addresses.Release(address);
-            }
+                return Refuse(context, StatusCodes.Status400BadRequest, "This endpoint speaks WebSocket only.");
+            if (!addresses.TryTake(context.Connection.RemoteIpAddress))
+                return Refuse(context, StatusCodes.Status429TooManyRequests,
+                    $"Too many connections from your address (at most {settings.MaxConnectionsPerAddress}).");
+            return Serve(context, application, identity, system, registry, materializer, settings, authentication, addresses,
+                lifetime.ApplicationStopping);
         });
         return endpoints;
     }
 
-    private static async Task Serve(HttpContext context, string application, IdentityClaim? identity, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-        FrontendSettings settings, ClientAuthentication authentication, CancellationToken nodeStopping)
+    private static Task Refuse(HttpContext context, int status, string? reason)
     {
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var connection = system.ActorOf(ConnectionActor.Props(
-            new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
-            registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
-            settings, materializer, socketClosed, authentication, identity));
+        context.Response.StatusCode = status;
+        return reason is null ? Task.CompletedTask : context.Response.WriteAsync(reason);
+    }
 
-        var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
+    /// <param name="addresses">Holds a connection taken for the client's address, released here when it ends.</param>
+    private static async Task Serve(HttpContext context, string application, IdentityClaim? identity, ActorSystem system, ActorRegistry registry,
+        IMaterializer materializer, FrontendSettings settings, ClientAuthentication authentication, AddressLimit addresses,
+        CancellationToken nodeStopping)
+    {
+        try
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var connection = system.ActorOf(ConnectionActor.Props(
+                new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
+                registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
+                settings, materializer, socketClosed, authentication, identity));
 
-        // A stopping node has asked the client to resume elsewhere; one that does not answer the close in time is
-        // not waited for (the node's shutdown would wait on its request).
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        using var onStopping = nodeStopping.Register(() => reading.CancelAfter(CloseGrace));
-        await ReadFrames(socket, inbound, connection, reading.Token);
-        inbound.Complete();
-        await socketClosed.Task;
+            var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
+
+            // A stopping node has asked the client to resume elsewhere; a socket whose client does not answer the close
+            // in time is aborted, which ends the read loop (the node's shutdown would wait on its request). A client that
+            // vanishes ends the read loop by itself: Kestrel fails the socket's reads.
+            using var onStopping = nodeStopping.Register(static state => _ = AbortAfterGrace((WebSocket)state!), socket);
+            await ReadFrames(socket, inbound, connection);
+            inbound.Complete();
+            await socketClosed.Task;
+        }
+        finally
+        {
+            addresses.Release(context.Connection.RemoteIpAddress);
+        }
+    }
+
+    private static async Task AbortAfterGrace(WebSocket socket)
+    {
+        await Task.Delay(CloseGrace);
+        socket.Abort();
     }
 
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(3);
@@ -99,7 +95,7 @@ public static class WebSocketEndpoint
     /// <summary>Most frames are small: a message is read into 4 KiB borrowed from the pool, a bigger buffer only for a big frame.</summary>
     private const int SmallFrameBytes = 4 * 1024;
 
-    private static async Task ReadFrames(WebSocket socket, ISourceQueueWithComplete<object> inbound, IActorRef connection, CancellationToken aborted)
+    private static async Task ReadFrames(WebSocket socket, ISourceQueueWithComplete<object> inbound, IActorRef connection)
     {
         try
         {
@@ -107,7 +103,7 @@ public static class WebSocketEndpoint
             {
                 // Wait for the next message with no buffer (a zero-byte read, as SignalR's transport does): an idle
                 // connection holds none of its own.
-                var result = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close) return;
                 var buffer = ArrayPool<byte>.Shared.Rent(SmallFrameBytes);
                 try
@@ -129,7 +125,7 @@ public static class WebSocketEndpoint
                             buffer = bigger;
                         }
                         var free = Math.Min(buffer.Length, FrontendSettings.MaxFrameBytes + 1) - length;
-                        result = await socket.ReceiveAsync(buffer.AsMemory(length, free), aborted);
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length, free), CancellationToken.None);
                         if (result.MessageType == WebSocketMessageType.Close) return;
                         length += result.Count;
                     }

@@ -5,7 +5,8 @@ using SocketStarter.Bench.LoadGen;
 
 // LoadGen chat --system socketstarter|raw|signalr --url URL --clients N --rooms R --rate MSG_PER_S --seconds S
 //              [--pids PID,...] [--backend-metrics URL] [--scenario NAME] [--fault-at S --fault-cmd "shell command"]
-// LoadGen idle --system ... --url URL --clients N --pids PID
+// LoadGen idle --system ... --url URL --clients N --pids PID [--hold S]
+//              --hold: keep the connections S seconds after measuring, e.g. for dotnet-gcdump (docs/profile.md)
 // Prints one JSON object with the figures.
 // LoadGen report RESULTS.jsonl OUT.json OUT.md     the benchmark page
 // LoadGen targets RESULTS.jsonl                    the targets, one line each
@@ -60,6 +61,11 @@ static async Task<object> Idle(Options o)
     await Task.Delay(TimeSpan.FromSeconds(5));
     var after = ProcessStats.Rss(o.Pids);
     var closed = clients.Count(c => c.Closed);
+    if (o.HoldSeconds > 0)
+    {
+        Console.Error.WriteLine($"{o.Clients} connections open; held {o.HoldSeconds} s");
+        await Task.Delay(TimeSpan.FromSeconds(o.HoldSeconds));
+    }
     foreach (var client in clients) await client.DisposeAsync();
     return new
     {
@@ -236,7 +242,7 @@ static class ProcessStats
 }
 
 sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand,
-    Uri? BackendMetrics, string Scenario)
+    Uri? BackendMetrics, string Scenario, int HoldSeconds)
 {
     public static Options Parse(string[] args)
     {
@@ -249,6 +255,7 @@ sealed record Options(string Mode, string System, Uri Url, int Clients, int Room
             double.Parse(Get("--rate", "1")), int.Parse(Get("--seconds", "10")),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
             double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null,
-            Array.IndexOf(args, "--backend-metrics") >= 0 ? new Uri(Get("--backend-metrics")) : null, Get("--scenario", args[0]));
+            Array.IndexOf(args, "--backend-metrics") >= 0 ? new Uri(Get("--backend-metrics")) : null, Get("--scenario", args[0]),
+            int.Parse(Get("--hold", "0")));
     }
 }
