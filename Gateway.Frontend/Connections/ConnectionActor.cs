@@ -17,7 +17,7 @@ namespace SocketStarter.Gateway.Frontend.Connections;
 /// nothing this actor has read. While no backend answers, frames are held (bounded, then the inbound stream
 /// stops pulling and TCP pushes back on the client); past the hold limit the client gets <c>unavailable</c>.
 /// </summary>
-public sealed class ConnectionActor : ReceiveActor, IWithTimers
+public sealed class ConnectionActor : UntypedActor, IWithTimers
 {
     // Messages from the socket's inbound stream (Sink.ActorRefWithAck).
     public sealed record InboundStarted { public static readonly InboundStarted Instance = new(); }
@@ -100,46 +100,68 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         _writer = new SocketWriter(channel, settings.OutboundLimit);
         _link = new SessionLink(settings, held => SocketStarterMetrics.FramesHeld.Add(held));
         _rateLimit = new FrameRateLimit(settings.FramesPerSecond, settings.FrameBurst);
+    }
 
-        Receive<InboundStarted>(_ => Sender.Tell(InboundAck.Instance));
-        Receive<GetInbound>(_ => Sender.Tell(_inbound));
-        Receive<TextFrame>(frame => { HandleText(frame); AckInbound(Sender); });
-        Receive<BinaryFrame>(_ =>
+    // One switch rather than ReceiveActor's handlers: those are built per actor instance, 0.6 KB that every
+    // connection held for as long as it lived.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "Binary frames are not supported; send JSON text frames.", null));
-            AckInbound(Sender);
-        });
-        Receive<FrameTooBig>(_ => _writer.Close(CloseCodes.TooBig, "Frame over 64 KiB"));
-        Receive<Resume>(_ =>
-        {
-            _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere");
-            _writer.Finished.PipeTo(Sender, success: _ => ClosedForResume.Instance);
-        });
-        // Frames read before still go to the session, in order; what this socket sends from now on does not.
-        Receive<FrontendCommands.TakenOver>(_ =>
-        {
-            _refusingFrames = true;
-            _writer.Close(CloseCodes.TakenOver, "The session was resumed on another connection");
-        });
-        Receive<InboundCompleted>(_ =>
-        {
-            // The client is gone: tell the session, after every frame read before, so its resume window starts.
-            _inboundDone = true;
-            _writer.Close(CloseCodes.Normal, "Closing");
-            Enqueue(new SessionLink.DetachStep());
-        });
-
-        Receive<FrontendCommands.Acknowledged>(HandleAcknowledged);
-        Receive<FrontendCommands.ResumeRefused>(refused =>
-        {
-            if (refused.SessionId != _sessionId || _link.Refuse(refused.SeqNo) is null) return;
-            Timers.Cancel(RetryTimer);
-            StartFreshSession();
-            SendNext();
-        });
-        Receive<WriterOverflowed>(_ => Log.Info("Closed slow client of session {0} with 1013: its outbound queue was full", _sessionId));
-        Receive<RetryEnvelope>(_ => Resend());
-        Receive<CheckHold>(_ => ExpireHeld());
+            case InboundStarted:
+                Sender.Tell(InboundAck.Instance);
+                break;
+            case GetInbound:
+                Sender.Tell(_inbound);
+                break;
+            case TextFrame frame:
+                HandleText(frame);
+                AckInbound(Sender);
+                break;
+            case BinaryFrame:
+                SendToClient(ServerFrames.Error(ErrorCodes.BadFrame, "Binary frames are not supported; send JSON text frames.", null));
+                AckInbound(Sender);
+                break;
+            case FrameTooBig:
+                _writer.Close(CloseCodes.TooBig, "Frame over 64 KiB");
+                break;
+            case Resume:
+                _writer.Close(CloseCodes.ResumeElsewhere, "This frontend is draining; resume elsewhere");
+                _writer.Finished.PipeTo(Sender, success: _ => ClosedForResume.Instance);
+                break;
+            case FrontendCommands.TakenOver:
+                // Frames read before still go to the session, in order; what this socket sends from now on does not.
+                _refusingFrames = true;
+                _writer.Close(CloseCodes.TakenOver, "The session was resumed on another connection");
+                break;
+            case InboundCompleted:
+                // The client is gone: tell the session, after every frame read before, so its resume window starts.
+                _inboundDone = true;
+                _writer.Close(CloseCodes.Normal, "Closing");
+                Enqueue(new SessionLink.DetachStep());
+                break;
+            case FrontendCommands.Acknowledged ack:
+                HandleAcknowledged(ack);
+                break;
+            case FrontendCommands.ResumeRefused refused:
+                if (refused.SessionId != _sessionId || _link.Refuse(refused.SeqNo) is null) return;
+                Timers.Cancel(RetryTimer);
+                StartFreshSession();
+                SendNext();
+                break;
+            case WriterOverflowed:
+                Log.Info("Closed slow client of session {0} with 1013: its outbound queue was full", _sessionId);
+                break;
+            case RetryEnvelope:
+                Resend();
+                break;
+            case CheckHold:
+                ExpireHeld();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     protected override void PreStart()
