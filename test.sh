@@ -21,6 +21,14 @@ failed=0
 
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 finish() {
+  # The failed .NET tests again, with the first line of their message: the end of a long log is what gets read.
+  [[ $failed == 0 ]] || node -e '
+    const fs = require("fs");
+    for (const trx of process.argv.slice(1)) {
+      const xml = fs.readFileSync(trx, "utf8");
+      for (const m of xml.matchAll(/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>[\s\S]*?<Message>([^<]*)/g))
+        console.log(`FAILED ${m[1]}: ${m[2].split("\n")[0].slice(0, 300)}`);
+    }' $(compgen -G "$results/*.trx") 2>/dev/null
   echo "$passed passed, $failed failed"
   [[ $failed == 0 ]]
   exit

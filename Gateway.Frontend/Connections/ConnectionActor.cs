@@ -305,7 +305,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
 
     private void SendNext()
     {
-        if (_link.TakeNext(DateTime.UtcNow, EnvelopeFor) is not { } next) return;
+        if (_link.TakeNext(DateTime.UtcNow, this, static (self, step, seqNo) => self.EnvelopeFor(step, seqNo)) is not { } next) return;
         _retryDelay = _settings.FirstRetry;
         // Checked only while something waits for a backend: an idle connection costs no timer.
         if (!Timers.IsTimerActive(HoldTimer)) Timers.StartPeriodicTimer(HoldTimer, new CheckHold(), TimeSpan.FromSeconds(1));

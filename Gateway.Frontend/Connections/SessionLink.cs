@@ -70,14 +70,15 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     /// <summary>A fresh session's attach goes before anything the old one had waiting.</summary>
     public void EnqueueFirst(AttachStep step) => _waiting.AddFirst(step);
 
-    /// <summary>The next step to send, numbered and wrapped by <paramref name="envelopeFor"/>, when nothing is in flight.</summary>
-    public InFlightStep? TakeNext(DateTime now, Func<Step, long, ISessionEnvelope> envelopeFor)
+    /// <summary>The next step to send, numbered and wrapped by <paramref name="envelopeFor"/>, when nothing is in flight.
+    /// The wrapper gets <paramref name="state"/> so that a static lambda serves: no delegate made per step.</summary>
+    public InFlightStep? TakeNext<TState>(DateTime now, TState state, Func<TState, Step, long, ISessionEnvelope> envelopeFor)
     {
         if (InFlight is not null || _waiting.First is not { } first) return null;
         _waiting.RemoveFirst();
         if (_waiting.Count < settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
         var seqNo = ++_lastSeqNo;
-        return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(first.Value, seqNo));
+        return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(state, first.Value, seqNo));
     }
 
     /// <summary>The step in flight, if <paramref name="seqNo"/> is its number: the backend has applied it.</summary>

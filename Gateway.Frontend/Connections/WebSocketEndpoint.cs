@@ -87,6 +87,8 @@ public static class WebSocketEndpoint
     private static async Task AbortAfterGrace(WebSocket socket)
     {
         await Task.Delay(CloseGrace);
+        // A socket that closed meanwhile is already disposed: Abort then changes nothing (its state stays Closed and
+        // its stream is not disposed again; tried on .NET 10's managed WebSocket).
         socket.Abort();
     }
 

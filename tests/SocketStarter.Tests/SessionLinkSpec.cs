@@ -22,7 +22,7 @@ public sealed class SessionLinkSpec
 
     /// <summary>The next step, wrapped as the connection actor would.</summary>
     private InFlightStep? TakeNext(DateTime now) =>
-        _link.TakeNext(now, (step, seqNo) => new SessionCommands.ClientFrame("session", "connection", seqNo, ActorRefs.Nobody,
+        _link.TakeNext(now, "session", static (session, step, seqNo) => new SessionCommands.ClientFrame(session, "connection", seqNo, ActorRefs.Nobody,
             step is FrameStep frame ? frame.Payload : ""));
 
     private static FrameStep Frame(string text) => new($"{{\"type\":\"say\",\"text\":\"{text}\"}}", "say", null);
