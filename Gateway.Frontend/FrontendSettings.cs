@@ -7,6 +7,7 @@ public sealed record FrontendSettings(
     TimeSpan HoldLimit,
     int MaxHeldFrames,
     int MaxQueuedWhileBusy,
+    TimeSpan MaxQueueWait,
     int InboundBuffer,
     int OutboundLimit,
     TimeSpan FirstRetry,
@@ -28,6 +29,10 @@ public sealed record FrontendSettings(
             MaxHeldFrames: read.Int("MAX_HELD_FRAMES", 256, min: 1, max: 100_000),
             // Frames waiting for a backend that answers promptly: more means the client floods (`rate_limited`).
             MaxQueuedWhileBusy: read.Int("MAX_QUEUED_WHILE_BUSY", 64, min: 1, max: 1_000_000),
+            // Behind a backend that answers every frame but slowly (overloaded), a frame that would wait longer than
+            // this is answered `rate_limited`: the senders are slowed and what is delivered stays within about a second
+            // (1000 x 4 on this machine: the round trip alone is ~0.7 s at saturation, docs/benchmarks.md).
+            MaxQueueWait: TimeSpan.FromMilliseconds(read.Int("MAX_QUEUE_WAIT_MS", 500, min: 10, max: 3_600_000)),
             // Frames read ahead of the connection actor: one socket read burst; more only costs memory.
             InboundBuffer: 16,
             // Frames queued to a slow reader before it is closed with 1013.

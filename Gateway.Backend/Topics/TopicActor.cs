@@ -14,9 +14,10 @@ namespace SocketStarter.Gateway.Backend.Topics;
 /// is delivered (one <see cref="FrontendCommands.TopicBatch"/> per frontend node with members) and each publish is
 /// answered, in <c>seq</c> order. Nothing is answered or delivered before it is persisted. Membership changes
 /// (rare) wait until no publish is queued or being written, so a batch never straddles one.
-/// Backpressure: a frontend confirms each batch once it is in its members' queues; while a frontend has
+/// Backpressure: a frontend confirms each batch once its members' sockets have it; while a frontend has
 /// <see cref="DeliveryWindow"/> batches unconfirmed, the topic writes no new batch, so the publishes wait unanswered,
-/// and the clients' frames queue at their frontends (held, or past <c>MAX_QUEUED_WHILE_BUSY</c> refused <c>rate_limited</c>).
+/// and the clients' frames queue at their frontends (held, or refused <c>rate_limited</c> past <c>MAX_QUEUED_WHILE_BUSY</c>
+/// or <c>MAX_QUEUE_WAIT_MS</c>).
 /// The frames themselves are the application's (<see cref="ITopicFrames"/>).
 /// </summary>
 public sealed class TopicActor : ReceivePersistentActor, IWithTimers

@@ -9,7 +9,7 @@ namespace SocketStarter.Gateway.Frontend.Connections;
 /// One per frontend node: the address the backend answers to. It routes acknowledgements to connections,
 /// and sends each topic frame, encoded once, to every local subscriber of the topic.
 /// </summary>
-public sealed class FanoutActor : ReceiveActor
+public sealed class FanoutActor : ReceiveActor, IWithTimers
 {
     /// <summary>A connection carries a session on this node; <paramref name="Writer"/> writes to its socket. A
     /// <paramref name="Resuming"/> connection gets the session's frames only once the session accepted its token.</summary>
@@ -40,6 +40,11 @@ public sealed class FanoutActor : ReceiveActor
     private readonly Dictionary<string, HashSet<string>> _sessionTopics = new();
     private readonly Dictionary<string, long> _lastSeq = new();
     private readonly List<IActorRef> _topicListeners = new();
+    /// <summary>Batches queued to their members and not yet confirmed to their topics.</summary>
+    private readonly List<DeliveryReceipt> _receipts = new();
+    private sealed record CheckReceipts { public static readonly CheckReceipts Instance = new(); }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
 
@@ -93,12 +98,26 @@ public sealed class FanoutActor : ReceiveActor
             if (_sessionTopics.TryGetValue(unsubscribe.SessionId, out var topics)) topics.Remove(unsubscribe.TopicId);
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
-        Receive<FrontendCommands.TopicFrame>(HandleTopicFrame);
+        Receive<FrontendCommands.TopicFrame>(frame => HandleTopicFrame(frame, receipt: null));
         Receive<FrontendCommands.TopicBatch>(messages =>
         {
-            foreach (var frame in messages.Frames) HandleTopicFrame(frame);
-            // In the members' queues: the topic may send more (its backpressure window).
-            Sender.Tell(new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq));
+            // Confirmed to the topic once its members' sockets have it (its backpressure window), not once it is queued.
+            var receipt = new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq), DateTime.UtcNow);
+            for (var i = 0; i < messages.Frames.Count; i++)
+                HandleTopicFrame(messages.Frames[i], i == messages.Frames.Count - 1 ? receipt : null);
+            receipt.Written();
+            if (receipt.Confirmed) return;
+            _receipts.Add(receipt);
+            if (!Timers.IsTimerActive(nameof(CheckReceipts)))
+                Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, DeliveryReceipt.SlowReaderGrace / 5);
+        });
+        Receive<CheckReceipts>(_ =>
+        {
+            var overdue = DateTime.UtcNow - DeliveryReceipt.SlowReaderGrace;
+            foreach (var receipt in _receipts)
+                if (receipt.Created < overdue && receipt.OnlySlowReadersLeft) receipt.Confirm();
+            _receipts.RemoveAll(receipt => receipt.Confirmed);
+            if (_receipts.Count == 0) Timers.Cancel(nameof(CheckReceipts));
         });
         Receive<ListenToTopics>(listen => _topicListeners.Add(listen.Listener));
         Receive<Drain>(_ =>
@@ -111,7 +130,8 @@ public sealed class FanoutActor : ReceiveActor
         });
     }
 
-    private void HandleTopicFrame(FrontendCommands.TopicFrame topicFrame)
+    /// <param name="receipt">Told when each member's writer has written this frame: the last of a batch.</param>
+    private void HandleTopicFrame(FrontendCommands.TopicFrame topicFrame, DeliveryReceipt? receipt)
     {
         if (topicFrame.Seq > 0)
         {
@@ -123,7 +143,7 @@ public sealed class FanoutActor : ReceiveActor
         if (!_topicMembers.TryGetValue(topicFrame.TopicId, out var members) || members.Count == 0) return;
         var outgoing = Encode(topicFrame.Frame);
         foreach (var sessionId in members)
-            if (sessionId != topicFrame.ExceptSessionId && ToSession(sessionId, outgoing))
+            if (sessionId != topicFrame.ExceptSessionId && ToSession(sessionId, outgoing, receipt))
                 SocketStarterMetrics.Deliveries.Add(1);
     }
 
@@ -158,9 +178,15 @@ public sealed class FanoutActor : ReceiveActor
         if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
     }
 
-    private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame)
+    private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null)
     {
-        if (!_bySession.TryGetValue(sessionId, out var route) || !route.Writer.TryWrite(frame)) return false;
+        if (!_bySession.TryGetValue(sessionId, out var route)) return false;
+        receipt?.Expect();
+        if (!route.Writer.TryWrite(frame, receipt))
+        {
+            receipt?.Written();
+            return false;
+        }
         SocketStarterMetrics.FramesOut.Add(1);
         return true;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static SocketStarter.Messages.SessionCommands;
 
 namespace SocketStarter.Gateway.Frontend.Connections;
@@ -5,7 +6,8 @@ namespace SocketStarter.Gateway.Frontend.Connections;
 /// <summary>
 /// A connection's ordered stream into its session, as rules without an actor: steps wait in order, one at a time is
 /// in flight (numbered) until the backend acknowledges it; frames are held while no backend answers and given up
-/// past the hold limit; a client far ahead of a backend that answers promptly is flooding. The connection actor runs
+/// past the hold limit; a client far ahead of a backend that answers promptly is flooding, and one whose next frame
+/// would wait too long behind a backend that answers every frame slowly is slowed down. The connection actor runs
 /// what this decides: it sends the envelopes, answers the client and keeps the timers.
 /// </summary>
 /// <param name="heldFramesChanged">Told every change in the number of frames not yet settled (the held-frames metric).</param>
@@ -40,6 +42,16 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     /// backlog, and what it sends meanwhile is held, not refused as flooding, until the queue is short again.</summary>
     private bool _drainingHeldBacklog;
     private long _lastSeqNo;
+    private RecentRoundTrips _roundTrips;
+    private int _roundTripsSeen;
+
+    /// <summary>The round trips of the last frames acknowledged. A backend that is merely slow makes every one of them
+    /// long; a stall (a restart, a hand-off) makes one long among short ones.</summary>
+    [InlineArray(RoundTripsKept)]
+    private struct RecentRoundTrips { private TimeSpan _first; }
+    private const int RoundTripsKept = 4;
+    /// <summary>A step in flight this many typical round trips long is a stall, not a slow backend.</summary>
+    private const int StallRoundTrips = 4;
 
     public InFlightStep? InFlight { get; private set; }
     public bool IsIdle => InFlight is null && _waiting.Count == 0;
@@ -51,15 +63,39 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
 
     /// <summary>
     /// Decides whether a client frame may join the queue, and records that a backlog is draining when the step in
-    /// flight has waited. Refused only when the client is this far ahead of a backend that answers it promptly (it
-    /// floods); while the backend is away, or while a backlog from its absence drains, held.
+    /// flight has stalled. Refused when the client is far ahead of a backend that answers it promptly (it floods), or
+    /// when the frame would wait past <see cref="FrontendSettings.MaxQueueWait"/> behind a backend that answers every
+    /// frame slowly, past <see cref="SlowRoundTrip"/> (overload: the client is slowed, the latency stays bounded). While the backend is away, or while
+    /// the backlog its absence left drains, held.
     /// </summary>
     public bool Admit(DateTime now)
     {
-        if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now) && !_drainingHeldBacklog) return false;
-        if (InFlight is { } waiting && now - waiting.FirstSent >= Answering) _drainingHeldBacklog = true;
-        return true;
+        var typical = TypicalRoundTrip;
+        if (InFlight is { } waiting && now - waiting.FirstSent >= StallAfter(typical)) _drainingHeldBacklog = true;
+        if (_drainingHeldBacklog) return true;
+        if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now)) return false;
+        return InFlight is null || typical is not { } roundTrip || roundTrip < SlowRoundTrip
+            || (_waiting.Count + 1) * roundTrip <= settings.MaxQueueWait;
     }
+
+    /// <summary>The shortest of the last round trips: what a frame takes now when nothing stalls. None until a few are known.</summary>
+    private TimeSpan? TypicalRoundTrip
+    {
+        get
+        {
+            if (_roundTripsSeen < RoundTripsKept) return null;
+            var shortest = TimeSpan.MaxValue;
+            foreach (var roundTrip in _roundTrips) shortest = roundTrip < shortest ? roundTrip : shortest;
+            return shortest;
+        }
+    }
+
+    /// <summary>A backend whose every recent round trip took this long is overloaded (a healthy one takes a few tens of
+    /// milliseconds): below it, a burst the client sent at once (a pasted block) is not refused for its length.</summary>
+    private TimeSpan SlowRoundTrip => settings.MaxQueueWait / 5;
+
+    private static TimeSpan StallAfter(TimeSpan? typical) =>
+        typical is { } roundTrip && roundTrip * StallRoundTrips > Answering ? roundTrip * StallRoundTrips : Answering;
 
     public void Enqueue(Step step)
     {
@@ -76,7 +112,7 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     {
         if (InFlight is not null || _waiting.First is not { } first) return null;
         _waiting.RemoveFirst();
-        if (_waiting.Count < settings.MaxQueuedWhileBusy) _drainingHeldBacklog = false;
+        if (_waiting.Count == 0) _drainingHeldBacklog = false;
         var seqNo = ++_lastSeqNo;
         return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(state, first.Value, seqNo));
     }
@@ -88,7 +124,10 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
         _lastAcknowledged = now;
         _outageSince = null;
         InFlight = null;
-        if (inFlight.Step is FrameStep) heldFramesChanged?.Invoke(-1);
+        if (inFlight.Step is not FrameStep) return inFlight.Step;
+        _roundTrips[(int)(inFlight.SeqNo % RoundTripsKept)] = now - inFlight.FirstSent;
+        if (_roundTripsSeen < RoundTripsKept) _roundTripsSeen++;
+        heldFramesChanged?.Invoke(-1);
         return inFlight.Step;
     }
 

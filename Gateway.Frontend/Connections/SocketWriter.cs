@@ -22,9 +22,10 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     /// <summary>A close was queued, the queue overflowed or a write failed: nothing more is taken.</summary>
     private bool _ended;
 
-    /// <summary>A frame, a close, or a frame-less marker that completes <see cref="Done"/> once what was queued before it is written.</summary>
+    /// <summary>A frame (with the receipt told once it is written, if any), a close, or a frame-less marker that completes
+    /// <see cref="Done"/> once what was queued before it is written.</summary>
     private readonly record struct Item(ReadOnlyMemory<byte> Frame, (WebSocketCloseStatus Status, string Reason)? Close = null,
-        TaskCompletionSource<bool>? Done = null, bool Applied = false)
+        TaskCompletionSource<bool>? Done = null, bool Applied = false, DeliveryReceipt? Receipt = null)
     {
         /// <summary>Only frames count against the limit: a close or a marker is always taken.</summary>
         public bool IsFrame => Close is null && Done is null;
@@ -39,8 +40,9 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     /// <summary>Completes when the writer takes nothing more: the close was written, the queue overflowed, or the socket failed.</summary>
     public Task<End> Finished => _finished.Task;
 
-    /// <summary>Queues one encoded frame; false if the writer has ended (or ends now, because the queue is full).</summary>
-    public bool TryWrite(ReadOnlyMemory<byte> frame) => Enqueue(new Item(frame));
+    /// <summary>Queues one encoded frame; false if the writer has ended (or ends now, because the queue is full).
+    /// <paramref name="receipt"/>, if given, is told once the frame is written, or dropped unwritten.</summary>
+    public bool TryWrite(ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null) => Enqueue(new Item(frame, Receipt: receipt));
 
     /// <summary>Completes <paramref name="done"/> with <paramref name="applied"/> after every frame queued before it is written.</summary>
     public void After(TaskCompletionSource<bool> done, bool applied)
@@ -117,7 +119,10 @@ public sealed class SocketWriter : IThreadPoolWorkItem
                     _finished.TrySetResult(End.Closed);
                 }
                 else
+                {
                     await _channel.WriteAsync(item.Frame);
+                    item.Receipt?.Written();
+                }
             }
             catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
             {
@@ -126,6 +131,7 @@ public sealed class SocketWriter : IThreadPoolWorkItem
                     _ended = true;
                     _draining = false;
                 }
+                item.Receipt?.Written();
                 CompleteDropped(TakeQueued());
                 _finished.TrySetResult(End.Failed);
                 return;
@@ -145,9 +151,13 @@ public sealed class SocketWriter : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Frames are dropped; waiting markers are completed, outside the lock.</summary>
+    /// <summary>Frames are dropped (their receipts told: they will not be written); waiting markers are completed, outside the lock.</summary>
     private static void CompleteDropped(List<Item> dropped)
     {
-        foreach (var item in dropped) item.Done?.TrySetResult(item.Applied);
+        foreach (var item in dropped)
+        {
+            item.Done?.TrySetResult(item.Applied);
+            item.Receipt?.Written();
+        }
     }
 }

@@ -28,6 +28,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         await using var cluster = await TestCluster.StartAsync(environment: new()
         {
             ["FRAMES_PER_SECOND"] = "1000000", ["FRAME_BURST"] = "1000000", ["MAX_QUEUED_WHILE_BUSY"] = "1000000",
+            ["MAX_QUEUE_WAIT_MS"] = "3600000",
         });
         var frontend = cluster.Nodes[0];
 

@@ -17,7 +17,7 @@ namespace SocketStarter.Tests;
 public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private static readonly FrontendSettings Settings = new(
-        HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, MaxQueuedWhileBusy: 2, InboundBuffer: 4, OutboundLimit: 8,
+        HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, MaxQueuedWhileBusy: 2, MaxQueueWait: TimeSpan.FromMilliseconds(500), InboundBuffer: 4, OutboundLimit: 8,
         FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400),
         FramesPerSecond: 1000, FrameBurst: 1000, MaxConnectionsPerAddress: 10);
 

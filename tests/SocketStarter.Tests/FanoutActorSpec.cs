@@ -73,6 +73,31 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public async Task A_room_batch_is_confirmed_once_every_member_has_it_or_after_the_grace_when_one_does_not_read()
+    {
+        var fanout = Sys.ActorOf(FanoutActor.Props());
+        var (reader, stuck) = (new RecordingChannel(), new RecordingChannel());
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), reader.Writer));
+        fanout.Tell(new FanoutActor.Register("s2", "c2", CreateTestProbe(), stuck.Writer));
+        fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", null));
+        fanout.Tell(new FrontendCommands.Subscribe("lobby", "s2", null));
+
+        // The second member's socket takes nothing: the room hears nothing while its batch sits in that queue.
+        var socketFull = stuck.Block();
+        fanout.Tell(new FrontendCommands.TopicBatch("lobby", [new("lobby", 1, "{\"seq\":1}", null)]), TestActor);
+        Assert.Equal("{\"seq\":1}", await reader.Next());
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        socketFull.SetResult();
+        ExpectMsg<TopicCommands.Delivered>(d => d.UpToSeq == 1);
+        Assert.Equal("{\"seq\":1}", await stuck.Next());
+
+        // A member that never reads again holds the room back by the grace only.
+        stuck.Block();
+        fanout.Tell(new FrontendCommands.TopicBatch("lobby", [new("lobby", 2, "{\"seq\":2}", null)]), TestActor);
+        ExpectMsg<TopicCommands.Delivered>(d => d.UpToSeq == 2, DeliveryReceipt.SlowReaderGrace * 4);
+    }
+
+    [Fact]
     public void Acknowledgements_go_to_the_connection_that_sent_the_envelope()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());
@@ -100,15 +125,24 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     private sealed class RecordingChannel : IClientChannel
     {
         private readonly Channel<string> _written = Channel.CreateUnbounded<string>();
+        private Task _socketFree = Task.CompletedTask;
 
         public RecordingChannel() => Writer = new SocketWriter(this, limit: 16);
 
         public SocketWriter Writer { get; }
 
-        public Task WriteAsync(ReadOnlyMemory<byte> utf8Frame)
+        /// <summary>From now on writes wait, as on a socket whose client reads nothing, until the result is completed.</summary>
+        public TaskCompletionSource Block()
         {
+            var free = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _socketFree = free.Task;
+            return free;
+        }
+
+        public async Task WriteAsync(ReadOnlyMemory<byte> utf8Frame)
+        {
+            await _socketFree;
             _written.Writer.TryWrite(Encoding.UTF8.GetString(utf8Frame.Span));
-            return Task.CompletedTask;
         }
 
         public Task CloseAsync(WebSocketCloseStatus status, string reason) => Task.CompletedTask;

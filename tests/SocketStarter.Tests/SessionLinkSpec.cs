@@ -10,7 +10,7 @@ namespace SocketStarter.Tests;
 public sealed class SessionLinkSpec
 {
     private static readonly FrontendSettings Settings = new(
-        HoldLimit: TimeSpan.FromSeconds(30), MaxHeldFrames: 8, MaxQueuedWhileBusy: 3, InboundBuffer: 4, OutboundLimit: 8,
+        HoldLimit: TimeSpan.FromSeconds(30), MaxHeldFrames: 8, MaxQueuedWhileBusy: 3, MaxQueueWait: TimeSpan.FromMilliseconds(500), InboundBuffer: 4, OutboundLimit: 8,
         FirstRetry: TimeSpan.FromMilliseconds(300), MaxRetry: TimeSpan.FromSeconds(2),
         FramesPerSecond: 20, FrameBurst: 100, MaxConnectionsPerAddress: 10);
 
@@ -126,6 +126,91 @@ public sealed class SessionLinkSpec
         TakeNext(now);
         _link.Enqueue(Frame("f3"));
         Assert.False(_link.Admit(now));
+    }
+
+    /// <summary>Frames sent one after another from <paramref name="start"/>, each acknowledged <paramref name="roundTrip"/>
+    /// after it was sent; returns when the last was acknowledged.</summary>
+    private DateTime AnsweredEach(DateTime start, TimeSpan roundTrip, int frames)
+    {
+        var now = start;
+        for (var i = 0; i < frames; i++)
+        {
+            _link.Enqueue(Frame($"r{i}"));
+            var sent = TakeNext(now)!;
+            now += roundTrip;
+            _link.Acknowledge(sent.SeqNo, now);
+        }
+        return now;
+    }
+
+    [Fact]
+    public void Behind_a_backend_that_answers_every_frame_slowly_a_frame_that_would_wait_too_long_is_refused()
+    {
+        Attached(T0);
+        var roundTrip = TimeSpan.FromMilliseconds(400);
+        var now = AnsweredEach(T0, roundTrip, frames: 4);
+        _link.Enqueue(Frame("in flight"));
+        var inFlight = TakeNext(now)!;
+
+        now += TimeSpan.FromMilliseconds(50);
+        Assert.True(_link.Admit(now)); // one round trip behind the one in flight: within the 500 ms allowed
+        _link.Enqueue(Frame("next"));
+        Assert.False(_link.Admit(now)); // two round trips: 800 ms; the client is told rate_limited, not made to wait
+
+        // Once the backend answers quickly again, the same queue is fine.
+        _link.Acknowledge(inFlight.SeqNo, now);
+        TakeNext(now);
+        _link.Enqueue(Frame("after"));
+        Assert.True(_link.Admit(now));
+    }
+
+    [Fact]
+    public void Behind_a_backend_that_answers_quickly_a_burst_sent_at_once_is_not_refused_for_its_length()
+    {
+        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64 });
+        var now = T0;
+        link.Enqueue(new AttachStep("hash", null));
+        for (var i = 0; i <= 4; i++)
+        {
+            var sent = link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+            now = now.AddMilliseconds(60);
+            link.Acknowledge(sent.SeqNo, now);
+            link.Enqueue(Frame($"r{i}"));
+        }
+        link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false));
+
+        // Twenty frames at 60 ms each would wait 1.2 s, yet the backend is healthy: a pasted block, not overload.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True(link.Admit(now), $"frame {i} of the burst was refused");
+            link.Enqueue(Frame($"b{i}"));
+        }
+    }
+
+    [Fact]
+    public void One_long_round_trip_among_quick_ones_is_a_stall_whose_backlog_is_held_not_refused()
+    {
+        Attached(T0);
+        var now = AnsweredEach(T0, TimeSpan.FromMilliseconds(20), frames: 4);
+        _link.Enqueue(Frame("m0"));
+        var inFlight = TakeNext(now)!;
+        var stall = now.AddSeconds(3);
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.True(_link.Admit(stall));
+            _link.Enqueue(Frame($"m{i}"));
+        }
+
+        // The stall ends; the backlog drains slowly at first (the backend catches up), and the client is not refused.
+        now = stall;
+        for (var i = 6; i <= 9; i++)
+        {
+            now = now.AddMilliseconds(400);
+            _link.Acknowledge(inFlight.SeqNo, now);
+            inFlight = TakeNext(now)!;
+            Assert.True(_link.Admit(now), $"m{i} was refused while the backlog drained");
+            _link.Enqueue(Frame($"m{i}"));
+        }
     }
 
     [Fact]
