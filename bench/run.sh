@@ -6,6 +6,7 @@
 #   bench/run.sh --quick    under 4 minutes: raw and SocketStarter at 200 x 5 (after warm-up), 1000 x 4, 10k idle and
 #                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
 #   bench/run.sh --rolling  the rolling deploy only (3 backends restarted one after another); prints its rows
+#   bench/run.sh --restart  the graceful restart of one of two backends only (about a minute); prints its row
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
 set -euo pipefail
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 export root=$PWD
 quick=0; [[ ${1:-} == --quick ]] && quick=1
 rolling_only=0; [[ ${1:-} == --rolling ]] && rolling_only=1
+restart_only=0; [[ ${1:-} == --restart ]] && { restart_only=1; quick=1; }
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -87,7 +89,7 @@ record() { tee -a "$results"; }
 idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
 [[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
 
-[[ $rolling_only == 1 ]] && systems=()
+[[ $rolling_only == 1 || $restart_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
   echo "== $system"
   metrics_args=()
@@ -150,7 +152,7 @@ if [[ $quick == 0 ]]; then
   done
   stop_all
 fi
-if [[ $rolling_only == 1 ]]; then cat "$results"; exit 0; fi
+if [[ $rolling_only == 1 || $restart_only == 1 ]]; then cat "$results"; exit 0; fi
 
 echo "== targets"
 loadgen targets "$results"

@@ -45,4 +45,24 @@ public static class ClientFrameCheck
         }
         return type;
     }
+
+    /// <summary>The frame's top-level string <c>id</c>, if any; read only for a frame that is refused, so that its
+    /// error names it and the client can send that one again.</summary>
+    public static string? Id(string frame)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(frame));
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1 || !reader.ValueTextEquals("id"u8)) continue;
+                return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Not a frame that could have been refused for its rate: it was refused as bad_frame first.
+        }
+        return null;
+    }
 }

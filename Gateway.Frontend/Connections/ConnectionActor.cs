@@ -226,7 +226,8 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
         {
             case FrameRateLimit.Verdict.Refuse:
                 SendToClient(ServerFrames.Error(ErrorCodes.RateLimited,
-                    $"Over {_settings.FramesPerSecond} frames per second; this frame was not delivered. Send it again later.", null));
+                    $"Over {_settings.FramesPerSecond} frames per second; this frame was not delivered. Send it again later.", null,
+                    ClientFrameCheck.Id(frame.Text)));
                 Settle(frame.Done, applied: false);
                 return;
             case FrameRateLimit.Verdict.Close:
@@ -244,10 +245,12 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
         }
         if (!_link.Admit(DateTime.UtcNow))
         {
-            // Its backend answers this connection promptly, yet the client is this far ahead: it floods. Tell it at
-            // once rather than let its frames (and their latency) pile up. Holding is for a backend that is away.
+            // The client is far ahead of a backend that answers it promptly (it floods), or its frame would wait too
+            // long behind a slow one (overload). Tell it at once, naming the frame, rather than let its frames (and
+            // their latency) pile up. Holding is for a backend that is away.
             SendToClient(ServerFrames.Error(ErrorCodes.RateLimited,
-                "Too many frames waiting for the service; this frame was not delivered. Send it again later.", type));
+                "Too many frames waiting for the service; this frame was not delivered. Send it again later.", type,
+                ClientFrameCheck.Id(frame.Text)));
             Settle(frame.Done, applied: false);
             return;
         }

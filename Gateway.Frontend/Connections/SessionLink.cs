@@ -38,9 +38,10 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     private DateTime _lastAcknowledged = DateTime.MinValue;
     /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
     private DateTime? _outageSince;
-    /// <summary>Frames were queued while a backend kept the client waiting: the client is owed the drain of that
-    /// backlog, and what it sends meanwhile is held, not refused as flooding, until the queue is short again.</summary>
-    private bool _drainingHeldBacklog;
+    /// <summary>Frames queued while a backend kept the client waiting, not yet sent on: the client is owed their drain,
+    /// and what it sends meanwhile is held, not refused. Counted, not "until the queue is empty": a client that sends
+    /// faster than a slow backend takes would otherwise keep its queue from ever emptying, and be held for ever.</summary>
+    private int _heldBacklog;
     private long _lastSeqNo;
     private RecentRoundTrips _roundTrips;
     private int _roundTripsSeen;
@@ -71,8 +72,8 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     public bool Admit(DateTime now)
     {
         var typical = TypicalRoundTrip;
-        if (InFlight is { } waiting && now - waiting.FirstSent >= StallAfter(typical)) _drainingHeldBacklog = true;
-        if (_drainingHeldBacklog) return true;
+        if (InFlight is { } waiting && now - waiting.FirstSent >= StallAfter(typical)) _heldBacklog = _waiting.Count + 1;
+        if (_heldBacklog > 0) return true;
         if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now)) return false;
         return InFlight is null || typical is not { } roundTrip || roundTrip < SlowRoundTrip
             || (_waiting.Count + 1) * roundTrip <= settings.MaxQueueWait;
@@ -112,7 +113,7 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     {
         if (InFlight is not null || _waiting.First is not { } first) return null;
         _waiting.RemoveFirst();
-        if (_waiting.Count == 0) _drainingHeldBacklog = false;
+        _heldBacklog = _waiting.Count == 0 ? 0 : Math.Max(0, _heldBacklog - 1);
         var seqNo = ++_lastSeqNo;
         return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(state, first.Value, seqNo));
     }

@@ -16,12 +16,14 @@ public static class ServerFrames
         w.WriteBoolean("resumed", resumed);
     });
 
-    public static string Error(string code, string message, string? reference) => Write(w =>
+    /// <param name="id">The failed frame's own <c>id</c>, if it had one: a client that resends refused frames knows which.</param>
+    public static string Error(string code, string message, string? reference, string? id = null) => Write(w =>
     {
         w.WriteString("type", "error");
         w.WriteString("code", code);
         w.WriteString("message", message);
         if (reference is not null) w.WriteString("ref", reference);
+        if (id is not null) w.WriteString("id", id);
     });
 
     /// <summary>What MQTT subscribers get for a <c>message</c> frame (docs/protocol.md): the same object without <c>type</c>.</summary>

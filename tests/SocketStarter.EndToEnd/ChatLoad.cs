@@ -133,6 +133,7 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
 {
     private readonly ConcurrentDictionary<string, TimeSpan> _sentAt = new();
     private readonly ConcurrentDictionary<string, string> _unanswered = new();
+    private readonly ConcurrentDictionary<string, int> _refusals = new();
     private int _frontend;
     private readonly SortedSet<long> _received = new();
     private long _lastLive;
@@ -150,6 +151,9 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     public int Duplicates { get; private set; }
     public int OutOfOrder { get; private set; }
     public int Outstanding => _sentAt.Count;
+    /// <summary>Messages the service refused for now (rate_limited) and this client sent again.</summary>
+    public int RateLimited => _rateLimited;
+    private int _rateLimited;
 
     public async Task JoinAsync()
     {
@@ -201,9 +205,32 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
                 case "joined":
                     foreach (var message in frame.GetProperty("history").EnumerateArray()) Record(message, live: false);
                     break;
+                case "error" when IsRefusedForNow(frame, out var id):
+                    // As the browser client does: the message is sent again after a pause, under the same id.
+                    Interlocked.Increment(ref _rateLimited);
+                    _ = ResendLaterAsync(id);
+                    break;
                 case "error": Errors.Add(frame.GetRawText()); break;
             }
         }
+    }
+
+    /// <summary>A say of ours that the service refused for now (rate_limited), named by its id.</summary>
+    private bool IsRefusedForNow(JsonElement frame, out string id)
+    {
+        id = frame.TryGetProperty("id", out var named) ? named.GetString() ?? "" : "";
+        return frame.GetProperty("code").GetString() == "rate_limited" && _unanswered.ContainsKey(id);
+    }
+
+    /// <summary>Each refusal of the same message doubles its pause (250 ms to 4 s, give or take a quarter).</summary>
+    private async Task ResendLaterAsync(string id)
+    {
+        var refusals = _refusals.AddOrUpdate(id, 1, (_, n) => n + 1);
+        var pause = Math.Min(250 << Math.Min(refusals - 1, 4), 4000);
+        await Task.Delay(TimeSpan.FromMilliseconds(pause * (0.75 + Random.Shared.NextDouble() / 2)));
+        if (!_unanswered.TryGetValue(id, out var text)) return;
+        try { await Connection.SendAsync(new { type = "say", room = Room, text, id }); }
+        catch (Exception) when (frontends.Count > 0) { } // resuming: unanswered messages are sent again then
     }
 
     /// <summary>

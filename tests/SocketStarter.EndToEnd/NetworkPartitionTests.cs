@@ -215,7 +215,8 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
             .Select(r => r.Took.TotalMilliseconds).Order().ToList();
         output.WriteLine($"100 ms each way and 1% loss between hosts for 30 s: {during.Count} messages came back, "
             + $"p50 {during[during.Count / 2]:F0} ms, longest {during[^1]:F0} ms; after: longest "
-            + $"{load.LongestRoundTrip(fastAt, load.Now).TotalMilliseconds:F0} ms; clients moved: {load.Clients.Sum(c => c.Resumes.Count)}");
+            + $"{load.LongestRoundTrip(fastAt, load.Now).TotalMilliseconds:F0} ms; clients moved: {load.Clients.Sum(c => c.Resumes.Count)}; "
+            + $"refused rate_limited and sent again: {load.Clients.Sum(c => c.RateLimited)} of {load.Clients.Sum(c => c.Sent.Count)} messages");
         await CatchUp(load);
         Assert.NotEmpty(during);
         load.AssertNothingLost(allowGaps: true);

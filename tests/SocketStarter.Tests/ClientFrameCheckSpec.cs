@@ -12,6 +12,14 @@ public sealed class ClientFrameCheckSpec
         Assert.Equal(type, ClientFrameCheck.Type(frame, out _));
 
     [Theory]
+    [InlineData("""{"type":"say","id":"c-17","text":"hi"}""", "c-17")]
+    [InlineData("""{"type":"say","meta":{"id":"inner"},"id":"outer"}""", "outer")]
+    [InlineData("""{"type":"say","text":"no id"}""", null)]
+    [InlineData("""{"type":"say","id":17}""", null)]
+    public void A_refused_frame_is_named_by_its_own_top_level_id(string frame, string? id) =>
+        Assert.Equal(id, ClientFrameCheck.Id(frame));
+
+    [Theory]
     [InlineData("[1]")]
     [InlineData("""{"type":1}""")]
     [InlineData("""{"text":"no type"}""")]

@@ -153,10 +153,11 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         await ReadClientFrame();
         AttachedFresh(connection);
         // Just acknowledged: the backend answers. One in flight and two queued (the busy limit); the fourth is refused.
-        for (var i = 0; i < 4; i++) connection.Tell(Text(new { type = "say", text = $"m{i}" }));
+        for (var i = 0; i < 4; i++) connection.Tell(Text(new { type = "say", text = $"m{i}", id = $"c-{i}" }));
         var error = await ReadClientFrame();
         Assert.Equal("rate_limited", error.GetProperty("code").GetString());
         Assert.Equal("say", error.GetProperty("ref").GetString());
+        Assert.Equal("c-3", error.GetProperty("id").GetString()); // which one to send again
         var sent = _sessions.ExpectMsg<ClientFrame>();
         Assert.Contains("m0", sent.Payload);
     }

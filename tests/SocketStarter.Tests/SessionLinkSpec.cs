@@ -130,6 +130,37 @@ public sealed class SessionLinkSpec
         Assert.False(_link.Admit(now));
     }
 
+    [Fact]
+    public void Once_the_backlog_of_a_stall_has_drained_a_client_outpacing_a_slow_backend_is_refused_not_held_for_ever()
+    {
+        Attached(T0);
+        var start = AnsweredEach(T0, TimeSpan.FromMilliseconds(20), frames: 4);
+        _link.Enqueue(Frame("m0"));
+        var inFlight = TakeNext(start)!;
+        var now = start.AddSeconds(5); // a stall with two frames behind it
+        for (var i = 1; i <= 2; i++)
+        {
+            Assert.True(_link.Admit(now));
+            _link.Enqueue(Frame($"m{i}"));
+        }
+
+        // The backend now takes 400 ms a frame and the client sends one every 200 ms: its queue never empties.
+        var refused = new List<int>();
+        for (var i = 3; i <= 20; i++)
+        {
+            now = now.AddMilliseconds(200);
+            if (i % 2 == 1)
+            {
+                _link.Acknowledge(inFlight.SeqNo, now);
+                inFlight = TakeNext(now)!;
+            }
+            if (_link.Admit(now)) _link.Enqueue(Frame($"m{i}"));
+            else refused.Add(i);
+        }
+        Assert.DoesNotContain(3, refused); // the backlog itself and what came while it drained: held
+        Assert.NotEmpty(refused);          // after it: slowed, the wait bounded
+    }
+
     /// <summary>Frames sent one after another from <paramref name="start"/>, each acknowledged <paramref name="roundTrip"/>
     /// after it was sent; returns when the last was acknowledged.</summary>
     private DateTime AnsweredEach(DateTime start, TimeSpan roundTrip, int frames)

@@ -131,6 +131,20 @@ describe("ChatClient", () => {
     expect(socket().sent.some((f) => f.type === "say")).toBe(false);
   });
 
+  it("sends a message the server refused rate_limited again after a pause, without showing an error", () => {
+    client.say("lobby", "busy?");
+    const said = socket().sent.find((f) => f.type === "say")!;
+    socket().deliver({ type: "error", code: "rate_limited", message: "Send it again later.", ref: "say", id: said.id });
+    expect(client.getState().lastError).toBeUndefined();
+    expect(socket().sent.filter((f) => f.type === "say")).toHaveLength(1);
+    timers.shift()!();
+    expect(socket().sent.filter((f) => f.type === "say")).toEqual([said, said]);
+
+    socket().deliver(message(3, "busy?", "alice", said.id as string));
+    socket().deliver({ type: "error", code: "rate_limited", message: "Send it again later.", ref: "say", id: said.id });
+    expect(client.getState().lastError?.code).toBe("rate_limited"); // no longer ours to send: shown
+  });
+
   it("on a fresh session claims its name again and rejoins its rooms", () => {
     socket().drop();
     timers.shift()!();

@@ -87,6 +87,8 @@ export class ChatClient {
   private visibleRoom?: string;
   /** Own messages not yet seen back from the room, by client id: resent after a reconnect. */
   private readonly unconfirmed = new Map<string, Frame>();
+  /** How often each unconfirmed say was refused rate_limited: its next resend waits longer. */
+  private readonly refusals = new Map<string, number>();
   /** Frames (other than says) asked for while disconnected. */
   private readonly outbox: Frame[] = [];
   private nextId = 0;
@@ -222,11 +224,28 @@ export class ChatClient {
         this.message(frame as unknown as ChatMessage);
         break;
       case "error":
+        if (frame.code === "rate_limited" && this.resendLater(frame.id)) break;
         if (frame.code === "unavailable") this.status = "unavailable";
         this.lastError = { code: frame.code as string, message: frame.message as string, ref: frame.ref as string | undefined };
         break;
     }
     this.changed();
+  }
+
+  /**
+   * A say the server refused for now (the client sent too fast, or the service is overloaded) is sent again after a
+   * pause, longer each time the same one is refused: the user's message is not dropped. True when it was one of ours.
+   */
+  private resendLater(id: unknown): boolean {
+    if (typeof id !== "string" || !this.unconfirmed.has(id)) return false;
+    const refusals = (this.refusals.get(id) ?? 0) + 1;
+    this.refusals.set(id, refusals);
+    const delay = this.backoffMs[Math.min(refusals, this.backoffMs.length - 1)];
+    this.schedule(() => {
+      const frame = this.unconfirmed.get(id);
+      if (frame && this.welcomed) this.socket?.send(JSON.stringify(frame));
+    }, delay * (0.75 + Math.random() * 0.5));
+    return true;
   }
 
   private welcome(session: string, token: string, resumed: boolean): void {
@@ -277,7 +296,10 @@ export class ChatClient {
 
   /** Adds the message in seq order unless it is already there; true when it was new. */
   private insert(room: RoomState, message: ChatMessage): boolean {
-    if (message.id && message.from === this.name) this.unconfirmed.delete(message.id);
+    if (message.id && message.from === this.name) {
+      this.unconfirmed.delete(message.id);
+      this.refusals.delete(message.id);
+    }
     const messages = room.messages;
     let index = messages.length;
     while (index > 0 && messages[index - 1].seq > message.seq) index--;
