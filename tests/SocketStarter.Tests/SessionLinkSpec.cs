@@ -98,17 +98,7 @@ public sealed class SessionLinkSpec
     [Fact]
     public void A_backlog_held_through_a_stall_drains_without_the_client_being_refused_then_flooding_counts_again()
     {
-        // Quick round trips, then one long one (a restart): a stall, not a slow backend.
-        Attached(T0);
-        var start = AnsweredEach(T0, TimeSpan.FromMilliseconds(20), frames: 4);
-        _link.Enqueue(Frame("m0"));
-        var inFlight = TakeNext(start)!;
-        var stall = start.AddSeconds(5);
-        for (var i = 1; i <= 5; i++)
-        {
-            Assert.True(_link.Admit(stall));
-            _link.Enqueue(Frame($"m{i}"));
-        }
+        var (inFlight, stall) = StalledWithBacklog(frames: 5);
 
         // The backend answers again, slowly at first (it catches up); the client goes on sending while its backlog drains.
         var now = stall;
@@ -133,16 +123,7 @@ public sealed class SessionLinkSpec
     [Fact]
     public void Once_the_backlog_of_a_stall_has_drained_a_client_outpacing_a_slow_backend_is_refused_not_held_for_ever()
     {
-        Attached(T0);
-        var start = AnsweredEach(T0, TimeSpan.FromMilliseconds(20), frames: 4);
-        _link.Enqueue(Frame("m0"));
-        var inFlight = TakeNext(start)!;
-        var now = start.AddSeconds(5); // a stall with two frames behind it
-        for (var i = 1; i <= 2; i++)
-        {
-            Assert.True(_link.Admit(now));
-            _link.Enqueue(Frame($"m{i}"));
-        }
+        var (inFlight, now) = StalledWithBacklog(frames: 2);
 
         // The backend now takes 400 ms a frame and the client sends one every 200 ms: its queue never empties.
         var refused = new List<int>();
@@ -159,6 +140,23 @@ public sealed class SessionLinkSpec
         }
         Assert.DoesNotContain(3, refused); // the backlog itself and what came while it drained: held
         Assert.NotEmpty(refused);          // after it: slowed, the wait bounded
+    }
+
+    /// <summary>Quick round trips, then one long one (a restart): a stall, not a slow backend. m0 waits 5 s, and the
+    /// client's frames m1..m<paramref name="frames"/> sent meanwhile are held behind it.</summary>
+    private (InFlightStep InFlight, DateTime Now) StalledWithBacklog(int frames)
+    {
+        Attached(T0);
+        var start = AnsweredEach(T0, TimeSpan.FromMilliseconds(20), frames: 4);
+        _link.Enqueue(Frame("m0"));
+        var inFlight = TakeNext(start)!;
+        var stall = start.AddSeconds(5);
+        for (var i = 1; i <= frames; i++)
+        {
+            Assert.True(_link.Admit(stall), $"m{i} was refused during the stall");
+            _link.Enqueue(Frame($"m{i}"));
+        }
+        return (inFlight, stall);
     }
 
     /// <summary>Frames sent one after another from <paramref name="start"/>, each acknowledged <paramref name="roundTrip"/>
