@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace SocketStarter.Backend;
 
@@ -22,6 +23,17 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     }
 
     public bool IsSqlite => ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
+    public bool IsPostgres => ProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// PostgreSQL ends a session that has sat this long inside a transaction. A backend cut off from the database in
+    /// the middle of a journal write leaves its transaction open on the server, holding the row locks of the events it
+    /// inserted; the backend that takes over the rooms writes the same sequence numbers and waited on those locks until
+    /// the cut healed (24 s stalls with a 20 s cut, measured). Rolled back, that write was never acknowledged: nothing
+    /// is lost. A healthy journal write is idle between its statements for milliseconds; a takeover comes 6-7 s after
+    /// the cut at the earliest (failure detection, stable-after, down-removal-margin).
+    /// </summary>
+    public static readonly TimeSpan IdleInTransactionTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// SQLite: create the file's folder, switch the file to write-ahead logging so that several backend
@@ -29,6 +41,7 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     /// </summary>
     public JournalSettings Prepare()
     {
+        if (IsPostgres) return WithIdleInTransactionTimeout();
         if (!IsSqlite) return this;
         var builder = new SqliteConnectionStringBuilder(ConnectionString) { DefaultTimeout = 30 };
         if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } folder) Directory.CreateDirectory(folder);
@@ -39,6 +52,16 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
             command.CommandText = "PRAGMA journal_mode=WAL;";
             command.ExecuteNonQuery();
         }
+        return this with { ConnectionString = builder.ConnectionString };
+    }
+
+    /// <summary>PostgreSQL: <see cref="IdleInTransactionTimeout"/> for every journal session, unless the connection
+    /// string already passes server options of its own (then it is the operator's to set).</summary>
+    private JournalSettings WithIdleInTransactionTimeout()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        if (!string.IsNullOrEmpty(builder.Options)) return this;
+        builder.Options = $"-c idle_in_transaction_session_timeout={(int)IdleInTransactionTimeout.TotalMilliseconds}";
         return this with { ConnectionString = builder.ConnectionString };
     }
 }

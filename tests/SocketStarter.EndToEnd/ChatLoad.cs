@@ -272,23 +272,37 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     /// <summary>Joins again with <c>since</c> to fetch what a gap left out, as a client does after a crash.</summary>
     public Task CatchUpAsync() => Connection.SendAsync(new { type = "join", room = Room, since = 0 });
 
+    private async Task FillGapAsync(long since)
+    {
+        try { await Connection.SendAsync(new { type = "join", room = Room, since }); }
+        catch (Exception) { } // the socket is going away: a resume joins with since anyway, a close is asserted
+    }
+
     /// <summary>Every seq this client has, live or from a catch-up.</summary>
     public SortedSet<long> Received { get { lock (_received) return new SortedSet<long>(_received); } }
 
     private void Record(JsonElement message, bool live = true)
     {
         var seq = message.GetProperty("seq").GetInt64();
+        long? gapAfter = null;
         lock (_received)
         {
             if (live)
             {
                 if (_received.Contains(seq)) Duplicates++;
                 else if (seq < _lastLive) OutOfOrder++;
-                else if (_lastLive > 0 && seq > _lastLive + 1) Gaps.Add((clock.Elapsed, _lastLive + 1, seq - 1));
+                else if (_lastLive > 0 && seq > _lastLive + 1)
+                {
+                    Gaps.Add((clock.Elapsed, _lastLive + 1, seq - 1));
+                    gapAfter = _lastLive;
+                }
                 _lastLive = Math.Max(_lastLive, seq);
             }
             _received.Add(seq);
         }
+        // As the browser client does: what a gap left out is asked for at once, so its messages' round trips are what
+        // a user would wait for them, not the time until the test's final catch-up.
+        if (gapAfter is { } since) _ = FillGapAsync(since);
         if (message.GetProperty("from").GetString() == Name && message.TryGetProperty("id", out var id)
             && _sentAt.TryRemove(id.GetString()!, out var sentAt))
         {
