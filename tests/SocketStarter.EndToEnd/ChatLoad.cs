@@ -175,14 +175,7 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
             _sentAt[id] = clock.Elapsed;
             _unanswered[id] = text;
             Sent.Add(id);
-            try
-            {
-                await Connection.SendAsync(new { type = "say", room = Room, text, id });
-            }
-            catch (Exception) when (frontends.Count > 0)
-            {
-                // The socket is going away: the message is sent again (same id) once the session has resumed.
-            }
+            await SendUnlessResumingAsync(new { type = "say", room = Room, text, id });
             try { await Task.Delay(interval, stop); } catch (OperationCanceledException) { }
         }
         _ = reader;
@@ -228,9 +221,17 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
         var refusals = _refusals.AddOrUpdate(id, 1, (_, n) => n + 1);
         var pause = Math.Min(250 << Math.Min(refusals - 1, 4), 4000);
         await Task.Delay(TimeSpan.FromMilliseconds(pause * (0.75 + Random.Shared.NextDouble() / 2)));
-        if (!_unanswered.TryGetValue(id, out var text)) return;
-        try { await Connection.SendAsync(new { type = "say", room = Room, text, id }); }
-        catch (Exception) when (frontends.Count > 0) { } // resuming: unanswered messages are sent again then
+        if (_unanswered.TryGetValue(id, out var text)) await SendUnlessResumingAsync(new { type = "say", room = Room, text, id });
+    }
+
+    /// <summary>
+    /// Sends on the current socket. A socket going away is left to the resume, which joins again with <c>since</c> and
+    /// sends again, with the same ids, what was not answered; a client that does not resume lets the failure through.
+    /// </summary>
+    private async Task SendUnlessResumingAsync(object frame)
+    {
+        try { await Connection.SendAsync(frame); }
+        catch (Exception) when (frontends.Count > 0) { }
     }
 
     /// <summary>
@@ -272,12 +273,6 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     /// <summary>Joins again with <c>since</c> to fetch what a gap left out, as a client does after a crash.</summary>
     public Task CatchUpAsync() => Connection.SendAsync(new { type = "join", room = Room, since = 0 });
 
-    private async Task FillGapAsync(long since)
-    {
-        try { await Connection.SendAsync(new { type = "join", room = Room, since }); }
-        catch (Exception) { } // the socket is going away: a resume joins with since anyway, a close is asserted
-    }
-
     /// <summary>Every seq this client has, live or from a catch-up.</summary>
     public SortedSet<long> Received { get { lock (_received) return new SortedSet<long>(_received); } }
 
@@ -302,7 +297,7 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
         }
         // As the browser client does: what a gap left out is asked for at once, so its messages' round trips are what
         // a user would wait for them, not the time until the test's final catch-up.
-        if (gapAfter is { } since) _ = FillGapAsync(since);
+        if (gapAfter is { } since) _ = SendUnlessResumingAsync(new { type = "join", room = Room, since });
         if (message.GetProperty("from").GetString() == Name && message.TryGetProperty("id", out var id)
             && _sentAt.TryRemove(id.GetString()!, out var sentAt))
         {
