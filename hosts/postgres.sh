@@ -34,8 +34,9 @@ case $action in
     run=()
     [[ -n $namespace ]] && run+=(ip netns exec "$namespace")
     [[ $(id -u) == 0 ]] && run+=(runuser -u postgres --)
+    # Lock waits over a second are logged: a stalled write is then explained by who held the lock.
     "${run[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -c listen_addresses=$address -k $dir" start >/dev/null \
+      -o "-p $port -c listen_addresses=$address -k $dir -c log_lock_waits=on -c deadlock_timeout=1s" start >/dev/null \
       || { tail -20 "$dir/server.log" >&2; exit 1; }
     head -1 "$dir/postmaster.pid"
     ;;

@@ -338,8 +338,13 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         if (!_state.Started) return;
         if (_state.DetachedAt is not null)
             ScheduleExpiry();
-        else if (_state.Frontend is not null)
-            Context.Watch(_state.Frontend); // a frontend that died without detaching: expire its sessions
+        else if (_state.Frontend is { } frontend)
+        {
+            Context.Watch(frontend); // a frontend that died without detaching: expire its sessions
+            // Moved here (a hand-off, a crash, a cut-off backend): the connection's step in flight may have been lost
+            // with the old incarnation, and its resend interval has grown meanwhile; it sends it again now.
+            frontend.Tell(new FrontendCommands.SessionReady(_sessionId, _state.ConnectionId!));
+        }
     }
 
     /// <summary>Remember-entities restarts a stopped entity; passivation is how a session ends for good.</summary>

@@ -155,6 +155,13 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
             case RetryEnvelope:
                 Resend();
                 break;
+            case FrontendCommands.SessionReady ready when ready.SessionId == _sessionId && _link.InFlight is not null:
+                // The step in flight may have died with the session's old incarnation: send it now, and back off
+                // from the start again, rather than wait out a resend interval grown to seconds meanwhile.
+                _retryDelay = _settings.FirstRetry;
+                _sessions.Tell(_link.InFlight.Envelope);
+                Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
+                break;
             case CheckHold:
                 ExpireHeld();
                 break;

@@ -83,6 +83,7 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         });
         Receive<FrontendCommands.ResumeRefused>(refused => ToConnection(refused.ConnectionId, refused));
         Receive<FrontendCommands.TakenOver>(takenOver => ToConnection(takenOver.ConnectionId, takenOver));
+        Receive<FrontendCommands.SessionReady>(ready => ToConnection(ready.ConnectionId, ready));
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {

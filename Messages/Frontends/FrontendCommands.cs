@@ -12,6 +12,12 @@ public static class FrontendCommands
     /// <summary>Another connection resumed the session with its token: this one closes (one live connection per session).</summary>
     public sealed record TakenOver(string SessionId, string ConnectionId) : IWithSessionId, IWireMessage;
 
+    /// <summary>
+    /// The session's entity started again (after a hand-off, a crash or a cut-off backend) and takes envelopes now:
+    /// the connection sends its step in flight again at once instead of at its next resend, which backs off to seconds.
+    /// </summary>
+    public sealed record SessionReady(string SessionId, string ConnectionId) : IWithSessionId, IWireMessage;
+
     /// <summary>One client frame (JSON text) for one session.</summary>
     public sealed record ToSession(string SessionId, string Frame) : IWithSessionId, IWireMessage;
 

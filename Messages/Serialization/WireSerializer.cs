@@ -25,6 +25,7 @@ public sealed class WireSerializer(ExtendedActorSystem system) : JsonContractSer
         ["frontend.ack.v1"] = typeof(FrontendCommands.Acknowledged),
         ["frontend.resume-refused.v1"] = typeof(FrontendCommands.ResumeRefused),
         ["frontend.taken-over.v1"] = typeof(FrontendCommands.TakenOver),
+        ["frontend.session-ready.v1"] = typeof(FrontendCommands.SessionReady),
         ["frontend.to-session.v1"] = typeof(FrontendCommands.ToSession),
         ["frontend.topic-frame.v1"] = typeof(FrontendCommands.TopicFrame),
         ["frontend.topic-batch.v1"] = typeof(FrontendCommands.TopicBatch),

@@ -128,7 +128,7 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         await load.StopAsync(TimeSpan.FromSeconds(10));
 
         output.WriteLine($"longest round trip while the backend was cut off: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
-            + $"(its rooms wait until it is downed and their shards start on the other backend); after the heal: "
+            + $"({load.SlowestClient(cutAt, healedAt)}; its rooms wait until it is downed and their shards start on the other backend); after the heal: "
             + $"{load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; a member again {(rejoinedAt - healedAt).TotalSeconds:F1} s "
             + $"after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}; clients moved: {load.Clients.Sum(c => c.Resumes.Count)}");
 

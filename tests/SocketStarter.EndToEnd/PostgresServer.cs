@@ -75,6 +75,13 @@ public sealed class PostgresServer : IAsyncDisposable
         if (_pid > 0) System.Diagnostics.Process.Start("kill", ["-INT", _pid.ToString()])!.WaitForExit();
         for (var i = 0; i < 50 && File.Exists(Path.Combine(_folder, "postmaster.pid")); i++) await Task.Delay(100);
         Kill();
+        // KEEP_TEST_LOGS=1 keeps the server's log (lock waits, cut connections) beside the nodes' for a post-mortem.
+        if (Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is { Length: > 0 } && File.Exists(Path.Combine(_folder, "server.log")))
+        {
+            var kept = Path.Combine(Path.GetTempPath(), $"socketstarter-postgres-{DateTime.UtcNow:HHmmss}.log");
+            File.Copy(Path.Combine(_folder, "server.log"), kept);
+            Console.WriteLine($"PostgreSQL log kept in {kept}");
+        }
         try { Directory.Delete(Path.GetDirectoryName(_folder)!, recursive: true); } catch (IOException) { }
     }
 }

@@ -53,8 +53,9 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         return Task.CompletedTask;
     }
 
-    private IActorRef StartConnection(string? resume = null) =>
-        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), "chat", resumable: true, resume, _sessions, _fanout, Settings, Sys.Materializer(), new TaskCompletionSource()));
+    private IActorRef StartConnection(string? resume = null, FrontendSettings? settings = null) =>
+        Sys.ActorOf(ConnectionActor.Props(new WebSocketChannel(_server), "chat", resumable: true, resume, _sessions, _fanout, settings ?? Settings,
+            Sys.Materializer(), new TaskCompletionSource()));
 
     private async Task<JsonElement> ReadClientFrame()
     {
@@ -102,6 +103,27 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var second = _sessions.FishForMessage<ClientFrame>(f => f.SeqNo != first.SeqNo);
         Assert.Contains("two", second.Payload);
         Assert.Equal(first.SeqNo + 1, second.SeqNo);
+    }
+
+    [Fact]
+    public void A_frame_lost_with_its_sessions_old_incarnation_is_sent_again_as_soon_as_the_session_is_ready()
+    {
+        // Resends far apart, as after a stall has backed them off: only the session's word brings the frame sooner.
+        var connection = StartConnection(settings: Settings with { FirstRetry = TimeSpan.FromSeconds(10), MaxRetry = TimeSpan.FromSeconds(10) });
+        var attach = AttachedFresh(connection);
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, attach.SeqNo));
+        connection.Tell(Text(new { type = "say", text = "one" }));
+        var sent = _sessions.ExpectMsg<ClientFrame>();
+
+        connection.Tell(new FrontendCommands.SessionReady("another session", attach.ConnectionId));
+        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        connection.Tell(new FrontendCommands.SessionReady(attach.SessionId, attach.ConnectionId));
+        Assert.Equal(sent, _sessions.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(3)));
+
+        // Settled: a later word from the session sends nothing.
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, sent.SeqNo));
+        connection.Tell(new FrontendCommands.SessionReady(attach.SessionId, attach.ConnectionId));
+        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]

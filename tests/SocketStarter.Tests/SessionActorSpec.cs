@@ -198,6 +198,33 @@ public sealed class SessionActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_session_started_again_tells_its_connection_to_send_its_frame_in_flight_now()
+    {
+        var session = Joined("lobby");
+        Watch(session);
+        Sys.Stop(session);
+        ExpectTerminated(session);
+
+        StartSession();
+        var ready = _frontend.ExpectMsg<FrontendCommands.SessionReady>();
+        Assert.Equal((_sessionId, "c1"), (ready.SessionId, ready.ConnectionId));
+    }
+
+    [Fact]
+    public void A_detached_session_started_again_has_no_connection_to_tell()
+    {
+        var session = Joined("lobby");
+        session.Tell(new Detach(_sessionId, "c1", ++_seqNo, _frontend, EndSession: false));
+        ExpectAck(_seqNo);
+        Watch(session);
+        Sys.Stop(session);
+        ExpectTerminated(session);
+
+        StartSession();
+        _frontend.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
     public void Resume_with_the_right_secret_rebinds_the_rooms_to_the_new_frontend()
     {
         var session = Joined("lobby");

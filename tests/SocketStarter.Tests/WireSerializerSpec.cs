@@ -28,6 +28,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new FrontendCommands.Acknowledged("s1", "c1", 7);
         yield return new FrontendCommands.ResumeRefused("s1", "c1", 1);
         yield return new FrontendCommands.TakenOver("s1", "c1");
+        yield return new FrontendCommands.SessionReady("s1", "c1");
         yield return new FrontendCommands.ToSession("s1", """{"type":"registered"}""");
         yield return new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", "s2");
         yield return new FrontendCommands.TopicBatch("lobby", [new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", null)]);
