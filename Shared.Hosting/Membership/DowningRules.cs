@@ -9,9 +9,9 @@ namespace SocketStarter.Shared.Hosting.Membership;
 /// <list type="number">
 /// <item>Members that some member cannot reach and that themselves cannot reach some member are <em>indirectly
 /// connected</em> (a cycle in the observations: two frontends cut from each other while the backends see both).
-/// Akka's split-brain resolver downs all of them, which took every frontend down. Here they are downed too, except
-/// that when no frontend would be left, the frontend among them the fewest members cannot reach (then the oldest,
-/// then the lowest address) is kept; and likewise a backend when no backend would be left.</item>
+/// Akka's split-brain resolver downs all of them, which took every frontend down. Here as many of them stay as can
+/// reach each other and every member that stays: frontends first, each time the one the fewest members cannot reach
+/// (then the oldest, then the lowest address); of two members that lost each other, one stays.</item>
 /// <item>The rest of the unreachable members are the other side of a clean partition (or crashed): the side with
 /// more frontends stays; on a tie the side with more members; then the side with the lowest address. The other side
 /// is downed: a crashed or cut-off backend never downs a frontend.</item>
@@ -43,28 +43,31 @@ public static class DowningRules
         down.UnionWith((reachableSurvives ? other : reachable).Select(m => m.Address));
 
         // Frontends first: they hold the sockets. Then the backends: two backends that lost each other while the
-        // frontends see both (seen when one restarted on its old address and the other never accepted its new
-        // connection) were both downed, and every room and session stalled until they had started over.
-        KeepOneOf(frontend: true);
-        KeepOneOf(frontend: false);
+        // frontends see both (one restarted on its old address and the other never accepted its new connection, or
+        // two starved of CPU during a rolling deploy) were both downed, and every room and session stalled until
+        // they had started over; with three backends, the third was left alone with every shard.
+        KeepWhatCanStay(frontend: true);
+        KeepWhatCanStay(frontend: false);
         return down;
 
-        // Keeps the indirectly connected member of the role the fewest members cannot reach (then the oldest, then
-        // the lowest address) when none of that role would be left, unless it and a member that stays cannot reach
-        // each other: then the observations could never clear.
-        void KeepOneOf(bool frontend)
+        // Keeps indirectly connected members of the role, one at a time, each one the fewest members cannot reach
+        // (then the oldest, then the lowest address), as long as it and every member that stays can reach each other:
+        // of two that lost each other one stays, and what is left observes nothing unreachable once the rest is down.
+        void KeepWhatCanStay(bool frontend)
         {
             var staying = members.Where(m => !down.Contains(m.Address)).Select(m => m.Address).ToHashSet();
-            if (members.Any(m => m.IsFrontend == frontend && staying.Contains(m.Address))) return;
-            var keep = indirectlyConnected.Select(address => known[address])
+            var candidates = indirectlyConnected.Select(address => known[address])
                 .Where(m => m.IsFrontend == frontend)
-                .Where(m => !relevant.Any(o => (o.Observer == m.Address && staying.Contains(o.Subject))
-                                               || (o.Subject == m.Address && staying.Contains(o.Observer))))
                 .OrderBy(m => relevant.Count(o => o.Subject == m.Address))
                 .ThenBy(m => m.AgeRank)
-                .ThenBy(m => m.Address, Member.AddressOrdering)
-                .FirstOrDefault();
-            if (keep is not null) down.Remove(keep.Address);
+                .ThenBy(m => m.Address, Member.AddressOrdering);
+            foreach (var candidate in candidates)
+            {
+                if (relevant.Any(o => (o.Observer == candidate.Address && staying.Contains(o.Subject))
+                                      || (o.Subject == candidate.Address && staying.Contains(o.Observer)))) continue;
+                down.Remove(candidate.Address);
+                staying.Add(candidate.Address);
+            }
         }
     }
 

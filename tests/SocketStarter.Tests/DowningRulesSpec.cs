@@ -64,9 +64,24 @@ public sealed class DowningRulesSpec
     }
 
     [Fact]
-    public void A_link_cut_between_a_frontend_and_a_backend_downs_both_ends_while_another_frontend_serves()
+    public void A_link_cut_between_a_frontend_and_a_backend_downs_the_backend_and_the_frontend_keeps_its_clients()
     {
-        Assert.Equal([Fe1, B1], Down((Fe1, B1), (B1, Fe1)).ToHashSet());
+        Assert.Equal([B1], Down((Fe1, B1), (B1, Fe1)));
+    }
+
+    [Fact]
+    public void Of_three_backends_two_that_lost_each_other_lose_only_the_younger()
+    {
+        var b3 = new Address("akka.tcp", "socketstarter", "10.77.0.23", 4054);
+        Node[] cluster = [.. Cluster, new(b3, IsFrontend: false, AgeRank: 4)];
+        Assert.Equal([B2], DowningRules.Decide(cluster, [new Unreachable(B1, B2), new Unreachable(B2, B1)]));
+    }
+
+    [Fact]
+    public void A_member_with_a_bad_link_is_downed_and_the_members_it_lost_stay()
+    {
+        // B1 lost both frontends and they lost it: B1 alone goes, not the frontends that observed it.
+        Assert.Equal([B1], Down((B1, Fe1), (Fe1, B1), (B1, Fe2), (Fe2, B1)));
     }
 
     [Fact]
