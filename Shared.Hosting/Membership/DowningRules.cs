@@ -11,7 +11,8 @@ namespace SocketStarter.Shared.Hosting.Membership;
 /// connected</em> (a cycle in the observations: two frontends cut from each other while the backends see both).
 /// Akka's split-brain resolver downs all of them, which took every frontend down. Here as many of them stay as can
 /// reach each other and every member that stays: frontends first, each time the one the fewest members cannot reach
-/// (then the oldest, then the lowest address); of two members that lost each other, one stays.</item>
+/// (then the oldest, then the lowest address); of two members that lost each other, one stays. A role that would be
+/// left with no member keeps one of them first.</item>
 /// <item>The rest of the unreachable members are the other side of a clean partition (or crashed): the side with
 /// more frontends stays; on a tie the side with more members; then the side with the lowest address. The other side
 /// is downed: a crashed or cut-off backend never downs a frontend.</item>
@@ -46,27 +47,35 @@ public static class DowningRules
         // frontends see both (one restarted on its old address and the other never accepted its new connection, or
         // two starved of CPU during a rolling deploy) were both downed, and every room and session stalled until
         // they had started over; with three backends, the third was left alone with every shard.
-        KeepWhatCanStay(frontend: true);
-        KeepWhatCanStay(frontend: false);
+        // A role none of whose members would stay keeps one first (a frontend cut from the only backend goes, not the
+        // backend); then as many more as can stay.
+        Keep(frontend: true, onlyTheLast: true);
+        Keep(frontend: false, onlyTheLast: true);
+        Keep(frontend: true, onlyTheLast: false);
+        Keep(frontend: false, onlyTheLast: false);
         return down;
 
         // Keeps indirectly connected members of the role, one at a time, each one the fewest members cannot reach
         // (then the oldest, then the lowest address), as long as it and every member that stays can reach each other:
         // of two that lost each other one stays, and what is left observes nothing unreachable once the rest is down.
-        void KeepWhatCanStay(bool frontend)
+        // With onlyTheLast, one at most, and only when no member of the role would stay otherwise.
+        void Keep(bool frontend, bool onlyTheLast)
         {
             var staying = members.Where(m => !down.Contains(m.Address)).Select(m => m.Address).ToHashSet();
+            if (onlyTheLast && members.Any(m => m.IsFrontend == frontend && staying.Contains(m.Address))) return;
             var candidates = indirectlyConnected.Select(address => known[address])
-                .Where(m => m.IsFrontend == frontend)
+                .Where(m => m.IsFrontend == frontend && down.Contains(m.Address))
                 .OrderBy(m => relevant.Count(o => o.Subject == m.Address))
                 .ThenBy(m => m.AgeRank)
-                .ThenBy(m => m.Address, Member.AddressOrdering);
+                .ThenBy(m => m.Address, Member.AddressOrdering)
+                .ToList();
             foreach (var candidate in candidates)
             {
                 if (relevant.Any(o => (o.Observer == candidate.Address && staying.Contains(o.Subject))
                                       || (o.Subject == candidate.Address && staying.Contains(o.Observer)))) continue;
                 down.Remove(candidate.Address);
                 staying.Add(candidate.Address);
+                if (onlyTheLast) return;
             }
         }
     }

@@ -78,6 +78,13 @@ public sealed class DowningRulesSpec
     }
 
     [Fact]
+    public void A_link_cut_between_a_frontend_and_the_only_backend_downs_the_frontend_whose_clients_move()
+    {
+        Node[] cluster = [.. Cluster.Where(m => m.Address != B2)];
+        Assert.Equal([Fe1], DowningRules.Decide(cluster, [new Unreachable(Fe1, B1), new Unreachable(B1, Fe1)]));
+    }
+
+    [Fact]
     public void A_member_with_a_bad_link_is_downed_and_the_members_it_lost_stay()
     {
         // B1 lost both frontends and they lost it: B1 alone goes, not the frontends that observed it.
