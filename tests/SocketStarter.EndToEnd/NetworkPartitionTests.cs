@@ -142,6 +142,41 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_link_cut_between_a_frontend_and_a_backend_downs_the_backend_and_the_frontend_keeps_its_clients()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var (hosts, cluster) = (deployment.Hosts, deployment.Cluster);
+        await using var load = await deployment.StartLoadAsync();
+        await Task.Delay(3000);
+
+        var backend = cluster.Nodes.Single(n => n.Host == deployment.Backend1);
+        var cutAt = load.Now;
+        await hosts.Cut(deployment.Frontend1, deployment.Backend1);
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        await hosts.Heal(deployment.Frontend1, deployment.Backend1);
+        var healedAt = load.Now;
+
+        await TestCluster.Eventually(async () => (await TestCluster.SsctlAsync(cluster.Nodes[0], "cluster show")).Output,
+            show => show.Contains("Count: 4 nodes") && !show.Contains("Joining") && !show.Contains("Down"), TimeSpan.FromSeconds(60));
+        var rejoinedAt = load.Now;
+        await Task.Delay(3000);
+        await load.StopAsync(TimeSpan.FromSeconds(10));
+
+        var frontends = cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
+        output.WriteLine($"longest round trip during the cut: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
+            + $"({load.SlowestClient(cutAt, healedAt)}); after the heal: {load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; "
+            + $"the backend a member again {(rejoinedAt - healedAt).TotalSeconds:F1} s after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}; "
+            + $"clients moved: {load.Clients.Sum(c => c.Resumes.Count)}");
+        await CatchUp(load);
+
+        Assert.Contains("This node was downed by the cluster; starting over.", backend.Output);
+        Assert.All(frontends, f => Assert.DoesNotContain("This frontend was downed by the cluster", f.Output));
+        Assert.Empty(load.Clients.SelectMany(c => c.Resumes));
+        load.AssertNothingLost(allowGaps: true);
+        await load.AssertRoomsHoldEverySentMessageOnce(deployment.Balancer.WebSocketUri);
+    }
+
+    [Fact]
     public async Task The_journal_unreachable_for_ten_seconds_holds_the_frames_and_loses_nothing()
     {
         await using var deployment = await Deployment.StartAsync();
