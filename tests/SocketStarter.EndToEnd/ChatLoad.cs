@@ -58,10 +58,11 @@ public sealed class ChatLoad : IAsyncDisposable
         _clients.SelectMany(c => c.RoundTrips).Where(r => r.SentAt >= from && r.SentAt < to)
             .Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
 
-    /// <summary>The client whose own message, sent within the window, took longest to come back: "name (session id)".</summary>
+    /// <summary>The client whose own message, sent within the window, took longest to come back: its name, session,
+    /// room and how often it moved to another frontend.</summary>
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
         _clients.MaxBy(c => c.RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).Select(r => r.Took).DefaultIfEmpty().Max())
-            is { } slowest ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room})" : "none";
+            is { } slowest ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, moved {slowest.Resumes.Count} times)" : "none";
 
     private static readonly TimeSpan AuditWait = TimeSpan.FromSeconds(15);
 

@@ -94,8 +94,8 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         var resumes = load.Clients.SelectMany(c => c.Resumes).ToList();
         output.WriteLine($"downed: {string.Join(", ", downed.Select(f => f.Name))}; clients moved: {resumes.Count} "
             + $"(closes: {string.Join(", ", resumes.GroupBy(r => r.Close).Select(g => $"{g.Key} x{g.Count()}"))})");
-        output.WriteLine($"longest round trip during the cut: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms; "
-            + $"after the heal: {load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; "
+        output.WriteLine($"longest round trip during the cut: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
+            + $"({load.SlowestClient(cutAt, healedAt)}); after the heal: {load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; "
             + $"rejoined {(rejoinedAt - healedAt).TotalSeconds:F1} s after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}");
 
         Assert.All(frontends, f => Assert.False(f.HasExited, $"{f.Name} exited:\n{f.Output}"));
