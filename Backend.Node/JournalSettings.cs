@@ -30,7 +30,7 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     /// the middle of a journal write leaves its transaction open on the server, holding the row locks of the events it
     /// inserted; the backend that takes over the rooms writes the same sequence numbers and waited on those locks until
     /// the cut healed (24 s stalls with a 20 s cut, measured). Rolled back, that write was never acknowledged: nothing
-    /// is lost. A healthy journal write is idle between its statements for milliseconds; a takeover comes 6-7 s after
+    /// is lost. A healthy journal write is idle between its statements for milliseconds; a takeover comes 5-6 s after
     /// the cut at the earliest (failure detection, stable-after, down-removal-margin).
     /// </summary>
     public static readonly TimeSpan IdleInTransactionTimeout = TimeSpan.FromSeconds(5);

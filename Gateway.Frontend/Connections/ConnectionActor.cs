@@ -158,9 +158,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
             case FrontendCommands.SessionReady ready when ready.SessionId == _sessionId && _link.InFlight is not null:
                 // The step in flight may have died with the session's old incarnation: send it now, and back off
                 // from the start again, rather than wait out a resend interval grown to seconds meanwhile.
-                _retryDelay = _settings.FirstRetry;
-                _sessions.Tell(_link.InFlight.Envelope);
-                Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
+                Send(_link.InFlight.Envelope, retryAfter: _settings.FirstRetry);
                 break;
             case CheckHold:
                 ExpireHeld();
@@ -316,11 +314,9 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
     private void SendNext()
     {
         if (_link.TakeNext(DateTime.UtcNow, this, static (self, step, seqNo) => self.EnvelopeFor(step, seqNo)) is not { } next) return;
-        _retryDelay = _settings.FirstRetry;
         // Checked only while something waits for a backend: an idle connection costs no timer.
         if (!Timers.IsTimerActive(HoldTimer)) Timers.StartPeriodicTimer(HoldTimer, new CheckHold(), TimeSpan.FromSeconds(1));
-        _sessions.Tell(next.Envelope);
-        Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
+        Send(next.Envelope, retryAfter: _settings.FirstRetry);
 
         if (_inboundWaiting is not null && _link.CanHoldMore)
         {
@@ -340,8 +336,14 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
     private void Resend()
     {
         if (_link.InFlight is not { } inFlight) return;
-        _sessions.Tell(inFlight.Envelope);
-        _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks));
+        Send(inFlight.Envelope, retryAfter: TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks)));
+    }
+
+    /// <summary>The envelope to its session, sent again after <paramref name="retryAfter"/> unless acknowledged first.</summary>
+    private void Send(ISessionEnvelope envelope, TimeSpan retryAfter)
+    {
+        _retryDelay = retryAfter;
+        _sessions.Tell(envelope);
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
 

@@ -55,14 +55,12 @@ public sealed class ChatLoad : IAsyncDisposable
 
     /// <summary>The longest time one of the clients' own messages took to come back, sent within the window.</summary>
     public TimeSpan LongestRoundTrip(TimeSpan from, TimeSpan to) =>
-        _clients.SelectMany(c => c.RoundTrips).Where(r => r.SentAt >= from && r.SentAt < to)
-            .Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
+        _clients.Select(c => c.LongestRoundTrip(from, to)).DefaultIfEmpty(TimeSpan.Zero).Max();
 
     /// <summary>The client whose own message, sent within the window, took longest to come back: its name, session,
     /// room and how often it moved to another frontend.</summary>
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
-        _clients.MaxBy(c => c.RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).Select(r => r.Took).DefaultIfEmpty().Max())
-            is { } slowest ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, moved {slowest.Resumes.Count} times)" : "none";
+        _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, moved {slowest.Resumes.Count} times)" : "none";
 
     private static readonly TimeSpan AuditWait = TimeSpan.FromSeconds(15);
 
@@ -152,6 +150,10 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     public string Room { get; } = room;
     public ConcurrentBag<string> Sent { get; } = new();
     public ConcurrentBag<(TimeSpan SentAt, TimeSpan Took)> RoundTrips { get; } = new();
+
+    /// <summary>The longest time one of this client's messages sent within the window took to come back.</summary>
+    public TimeSpan LongestRoundTrip(TimeSpan from, TimeSpan to) =>
+        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
     public ConcurrentBag<string> Errors { get; } = new();
     public List<(TimeSpan At, long From, long To)> Gaps { get; } = new();
     public int Duplicates { get; private set; }

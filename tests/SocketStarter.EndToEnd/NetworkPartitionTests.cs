@@ -55,6 +55,28 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
             }
         }
 
+        /// <summary>When a fault began, when it healed, and when all four nodes were members again.</summary>
+        public sealed record Fault(TimeSpan At, TimeSpan HealedAt, TimeSpan RejoinedAt);
+
+        /// <summary>
+        /// <paramref name="cut"/> under the running load for 20 s, then <paramref name="heal"/>; waits until all four nodes
+        /// are members again (a downed one started over), lets the load run 3 s more, then stops it.
+        /// </summary>
+        public async Task<Fault> CutForTwentySecondsAsync(ChatLoad load, Func<NetworkHosts, Task> cut, Func<NetworkHosts, Task> heal)
+        {
+            var at = load.Now;
+            await cut(Hosts);
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            await heal(Hosts);
+            var healedAt = load.Now;
+            await TestCluster.Eventually(async () => (await TestCluster.SsctlAsync(Cluster.Nodes[0], "cluster show")).Output,
+                show => show.Contains("Count: 4 nodes") && !show.Contains("Joining") && !show.Contains("Down"), TimeSpan.FromSeconds(60));
+            var rejoinedAt = load.Now;
+            await Task.Delay(3000);
+            await load.StopAsync(TimeSpan.FromSeconds(10));
+            return new Fault(at, healedAt, rejoinedAt);
+        }
+
         /// <summary>Clients spread by the balancer; one closed resumes through it, as behind any load balancer.</summary>
         public Task<ChatLoad> StartLoadAsync() =>
             ChatLoad.StartAsync([Balancer.WebSocketUri], clients: 20, rooms: 4, interval: TimeSpan.FromMilliseconds(400), resume: true);
@@ -72,24 +94,14 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     public async Task Frontends_cut_from_each_other_keep_one_serving_and_the_other_asks_its_clients_to_move_and_starts_over()
     {
         await using var deployment = await Deployment.StartAsync();
-        var (hosts, cluster) = (deployment.Hosts, deployment.Cluster);
         await using var load = await deployment.StartLoadAsync();
         await Task.Delay(3000);
 
-        var cutAt = load.Now;
-        await hosts.Cut(deployment.Frontend1, deployment.Frontend2);
-        await Task.Delay(TimeSpan.FromSeconds(20));
-        await hosts.Heal(deployment.Frontend1, deployment.Frontend2);
-        var healedAt = load.Now;
+        // The downed frontend, started over, is a member again before the load stops.
+        var (cutAt, healedAt, rejoinedAt) = await deployment.CutForTwentySecondsAsync(load,
+            hosts => hosts.Cut(deployment.Frontend1, deployment.Frontend2), hosts => hosts.Heal(deployment.Frontend1, deployment.Frontend2));
 
-        // The downed frontend, started over, is a member again.
-        var frontends = cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
-        await TestCluster.Eventually(async () => (await TestCluster.SsctlAsync(frontends[0], "cluster show")).Output,
-            show => show.Contains("Count: 4 nodes") && !show.Contains("Joining") && !show.Contains("Down"), TimeSpan.FromSeconds(60));
-        var rejoinedAt = load.Now;
-        await Task.Delay(3000);
-        await load.StopAsync(TimeSpan.FromSeconds(10));
-
+        var frontends = deployment.Cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
         var downed = frontends.Where(f => f.Output.Contains("This frontend was downed by the cluster")).ToList();
         var resumes = load.Clients.SelectMany(c => c.Resumes).ToList();
         output.WriteLine($"downed: {string.Join(", ", downed.Select(f => f.Name))}; clients moved: {resumes.Count} "
@@ -110,22 +122,12 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     public async Task A_backend_cut_off_from_every_other_host_is_replaced_by_the_other_and_rejoins_after_the_heal()
     {
         await using var deployment = await Deployment.StartAsync();
-        var (hosts, cluster) = (deployment.Hosts, deployment.Cluster);
         await using var load = await deployment.StartLoadAsync();
         await Task.Delay(3000);
 
-        var isolated = cluster.Nodes.Single(n => n.Host == deployment.Backend2);
-        var cutAt = load.Now;
-        await hosts.Isolate(deployment.Backend2);
-        await Task.Delay(TimeSpan.FromSeconds(20));
-        await hosts.Rejoin(deployment.Backend2);
-        var healedAt = load.Now;
-
-        await TestCluster.Eventually(async () => (await TestCluster.SsctlAsync(cluster.Nodes[0], "cluster show")).Output,
-            show => show.Contains("Count: 4 nodes") && !show.Contains("Joining") && !show.Contains("Down"), TimeSpan.FromSeconds(60));
-        var rejoinedAt = load.Now;
-        await Task.Delay(3000);
-        await load.StopAsync(TimeSpan.FromSeconds(10));
+        var isolated = deployment.Cluster.Nodes.Single(n => n.Host == deployment.Backend2);
+        var (cutAt, healedAt, rejoinedAt) = await deployment.CutForTwentySecondsAsync(load,
+            hosts => hosts.Isolate(deployment.Backend2), hosts => hosts.Rejoin(deployment.Backend2));
 
         output.WriteLine($"longest round trip while the backend was cut off: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
             + $"({load.SlowestClient(cutAt, healedAt)}; its rooms wait until it is downed and their shards start on the other backend); after the heal: "
@@ -145,24 +147,14 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     public async Task A_link_cut_between_a_frontend_and_a_backend_downs_the_backend_and_the_frontend_keeps_its_clients()
     {
         await using var deployment = await Deployment.StartAsync();
-        var (hosts, cluster) = (deployment.Hosts, deployment.Cluster);
         await using var load = await deployment.StartLoadAsync();
         await Task.Delay(3000);
 
-        var backend = cluster.Nodes.Single(n => n.Host == deployment.Backend1);
-        var cutAt = load.Now;
-        await hosts.Cut(deployment.Frontend1, deployment.Backend1);
-        await Task.Delay(TimeSpan.FromSeconds(20));
-        await hosts.Heal(deployment.Frontend1, deployment.Backend1);
-        var healedAt = load.Now;
+        var backend = deployment.Cluster.Nodes.Single(n => n.Host == deployment.Backend1);
+        var (cutAt, healedAt, rejoinedAt) = await deployment.CutForTwentySecondsAsync(load,
+            hosts => hosts.Cut(deployment.Frontend1, deployment.Backend1), hosts => hosts.Heal(deployment.Frontend1, deployment.Backend1));
 
-        await TestCluster.Eventually(async () => (await TestCluster.SsctlAsync(cluster.Nodes[0], "cluster show")).Output,
-            show => show.Contains("Count: 4 nodes") && !show.Contains("Joining") && !show.Contains("Down"), TimeSpan.FromSeconds(60));
-        var rejoinedAt = load.Now;
-        await Task.Delay(3000);
-        await load.StopAsync(TimeSpan.FromSeconds(10));
-
-        var frontends = cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
+        var frontends = deployment.Cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
         output.WriteLine($"longest round trip during the cut: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
             + $"({load.SlowestClient(cutAt, healedAt)}); after the heal: {load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; "
             + $"the backend a member again {(rejoinedAt - healedAt).TotalSeconds:F1} s after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}; "

@@ -76,7 +76,7 @@ public sealed class PostgresServer : IAsyncDisposable
         for (var i = 0; i < 50 && File.Exists(Path.Combine(_folder, "postmaster.pid")); i++) await Task.Delay(100);
         Kill();
         // KEEP_TEST_LOGS=1 keeps the server's log (lock waits, cut connections) beside the nodes' for a post-mortem.
-        if (Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is { Length: > 0 } && File.Exists(Path.Combine(_folder, "server.log")))
+        if (TestCluster.KeepLogs && File.Exists(Path.Combine(_folder, "server.log")))
         {
             var kept = Path.Combine(Path.GetTempPath(), $"socketstarter-postgres-{DateTime.UtcNow:HHmmss}.log");
             File.Copy(Path.Combine(_folder, "server.log"), kept);

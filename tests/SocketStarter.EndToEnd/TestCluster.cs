@@ -156,7 +156,7 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var node in _nodes) node.Kill();
         foreach (var node in _nodes) await node.WaitForExitAsync(TimeSpan.FromSeconds(10));
         // KEEP_TEST_LOGS=1 keeps each node's log (and the journal) in the printed folder for a post-mortem.
-        if (Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is { Length: > 0 })
+        if (KeepLogs)
         {
             foreach (var node in _nodes) await File.WriteAllTextAsync(Path.Combine(DataFolder, $"{node.Name}.log"), node.Output);
             Console.WriteLine($"Node logs kept in {DataFolder}");
@@ -164,6 +164,9 @@ public sealed class TestCluster : IAsyncDisposable
         }
         try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { }
     }
+
+    /// <summary>KEEP_TEST_LOGS=1: what the test started leaves its logs behind for a post-mortem.</summary>
+    public static bool KeepLogs => Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is { Length: > 0 };
 
     /// <summary>Runs the management CLI against a node, as an operator does; its output and exit code.</summary>
     public static async Task<(int ExitCode, string Output)> SsctlAsync(NodeProcess node, string command)
