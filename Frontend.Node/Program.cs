@@ -45,6 +45,7 @@ while (true)
     builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
     builder.Services.AddSingleton<FrontendDrain>();
     builder.Services.AddSingleton<IApplicationCommand>(services => services.GetRequiredService<FrontendDrain>());
+    builder.Services.AddSingleton<FrontendReadiness>();
     SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -25,7 +24,7 @@ public static class WebSocketEndpoint
     {
         // Not async itself: every connection's frame is Serve's alone (an idle connection holds one state machine).
         endpoints.Map(path, (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-            FrontendSettings settings, Operations.FrontendDrain drain, ManagementSettings management, OriginPolicy origins,
+            FrontendSettings settings, Operations.FrontendReadiness readiness, ManagementSettings management, OriginPolicy origins,
             AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
         {
             // Clients connect on the public port only; the management port is for operators.
@@ -33,10 +32,10 @@ public static class WebSocketEndpoint
             // A page on another site would act with the visitor's network position (and cookies, if any).
             if (!origins.Allows(context.Request))
                 return Refuse(context, StatusCodes.Status403Forbidden, "This origin may not open a WebSocket here (ALLOWED_ORIGINS).");
-            // Draining, or not (or no longer) a member: a session here could not reach its backend.
-            if (drain.Draining || Cluster.Get(system).SelfMember.Status is not (MemberStatus.Up or MemberStatus.WeaklyUp))
-                return Refuse(context, StatusCodes.Status503ServiceUnavailable,
-                    "This frontend is not serving now (draining, or not in the cluster); connect to another one.");
+            // Draining, or not (or no longer) a member: a session here could not reach its backend. Refused before the
+            // upgrade, so that a load balancer can send the request to another frontend.
+            if (readiness.NotAccepting() is { } reason)
+                return Refuse(context, StatusCodes.Status503ServiceUnavailable, $"This frontend is not serving now ({reason}); connect to another one.");
             if (!context.WebSockets.IsWebSocketRequest)
                 return Refuse(context, StatusCodes.Status400BadRequest, "This endpoint speaks WebSocket only.");
             if (!addresses.TryTake(context.Connection.RemoteIpAddress))

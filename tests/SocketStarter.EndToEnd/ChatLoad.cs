@@ -60,7 +60,14 @@ public sealed class ChatLoad : IAsyncDisposable
     /// <summary>The client whose own message, sent within the window, took longest to come back: its name, session,
     /// room and how often it moved to another frontend.</summary>
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
-        _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, moved {slowest.Resumes.Count} times)" : "none";
+        _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest
+            ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, its slowest message sent at "
+              + $"{slowest.SlowestSentAt(from, to).TotalSeconds:F1} s, moved {slowest.Resumes.Count} times"
+              + string.Concat(slowest.Resumes.OrderBy(r => r.ClosedAt).Select(r =>
+                  $"; closed ({r.Close}) at {r.ClosedAt.TotalSeconds:F1} s, resumed at {r.ResumedAt.TotalSeconds:F1} s after {r.Attempts} attempts"
+                  + (r.LastFailure is null ? "" : $", the last failed with: {r.LastFailure}")))
+              + ")"
+            : "none";
 
     private static readonly TimeSpan AuditWait = TimeSpan.FromSeconds(15);
 
@@ -132,6 +139,11 @@ public sealed class ChatLoad : IAsyncDisposable
     }
 }
 
+/// <summary>A socket of a client closed (<paramref name="Close"/>: "1012", "no close frame") and its session resumed on
+/// <paramref name="ResumedOn"/>; <paramref name="ClosedAt"/> is the read that failed, <paramref name="ResumedAt"/> the
+/// welcome on the new socket.</summary>
+public sealed record Resume(string Close, string ResumedOn, TimeSpan ClosedAt, TimeSpan ResumedAt, int Attempts, string? LastFailure);
+
 /// <param name="frontends">Where to resume when the socket is closed, the first one being where it started; none: it does not.</param>
 public sealed class LoadClient(ChatClient connection, string name, string room, Stopwatch clock, IReadOnlyList<Uri> frontends)
 {
@@ -144,8 +156,8 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     private long _counter;
 
     public ChatClient Connection { get; private set; } = connection;
-    /// <summary>How each socket this client had was closed, and where it resumed: ("1012", "ws://...").</summary>
-    public ConcurrentBag<(string Close, string ResumedOn)> Resumes { get; } = new();
+    /// <summary>How each socket this client had was closed, and where and when it resumed.</summary>
+    public ConcurrentBag<Resume> Resumes { get; } = new();
     public string Name { get; } = name;
     public string Room { get; } = room;
     public ConcurrentBag<string> Sent { get; } = new();
@@ -154,6 +166,10 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     /// <summary>The longest time one of this client's messages sent within the window took to come back.</summary>
     public TimeSpan LongestRoundTrip(TimeSpan from, TimeSpan to) =>
         RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+    /// <summary>When the message of <see cref="LongestRoundTrip"/> was sent.</summary>
+    public TimeSpan SlowestSentAt(TimeSpan from, TimeSpan to) =>
+        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).MaxBy(r => r.Took).SentAt;
     public ConcurrentBag<string> Errors { get; } = new();
     public List<(TimeSpan At, long From, long To)> Gaps { get; } = new();
     public int Duplicates { get; private set; }
@@ -250,6 +266,8 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     {
         var closed = Connection;
         var close = closed.CloseStatus is { } status ? ((int)status).ToString() : "no close frame";
+        var closedAt = clock.Elapsed;
+        string? lastFailure = null;
         for (var attempt = 0; attempt < 120; attempt++)
         {
             _frontend = (_frontend + 1) % frontends.Count;
@@ -262,15 +280,16 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
                     return false;
                 }
                 Connection = resumed;
-                Resumes.Add((close, frontends[_frontend].ToString()));
+                Resumes.Add(new Resume(close, frontends[_frontend].ToString(), closedAt, clock.Elapsed, attempt + 1, lastFailure));
                 long since;
                 lock (_received) since = _lastLive;
                 await resumed.SendAsync(new { type = "join", room = Room, since });
                 foreach (var (id, text) in _unanswered) await resumed.SendAsync(new { type = "say", room = Room, text, id });
                 return true;
             }
-            catch (Exception)
+            catch (Exception failure)
             {
+                lastFailure = failure.Message;
                 await Task.Delay(500);
             }
         }

@@ -104,8 +104,12 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         var frontends = deployment.Cluster.Nodes.Where(n => n.Name.StartsWith("frontend")).ToList();
         var downed = frontends.Where(f => f.Output.Contains("This frontend was downed by the cluster")).ToList();
         var resumes = load.Clients.SelectMany(c => c.Resumes).ToList();
-        output.WriteLine($"downed: {string.Join(", ", downed.Select(f => f.Name))}; clients moved: {resumes.Count} "
-            + $"(closes: {string.Join(", ", resumes.GroupBy(r => r.Close).Select(g => $"{g.Key} x{g.Count()}"))})");
+        var closedAt = resumes.Select(r => r.ClosedAt).DefaultIfEmpty().ToList();
+        var resumedAt = resumes.Select(r => r.ResumedAt).DefaultIfEmpty().ToList();
+        output.WriteLine($"cut at {cutAt.TotalSeconds:F1} s, healed at {healedAt.TotalSeconds:F1} s; downed: {string.Join(", ", downed.Select(f => f.Name))}; "
+            + $"clients moved: {resumes.Count} (closes: {string.Join(", ", resumes.GroupBy(r => r.Close).Select(g => $"{g.Key} x{g.Count()}"))}; "
+            + $"closed from {closedAt.Min().TotalSeconds:F1} to {closedAt.Max().TotalSeconds:F1} s, "
+            + $"resumed from {resumedAt.Min().TotalSeconds:F1} to {resumedAt.Max().TotalSeconds:F1} s)");
         output.WriteLine($"longest round trip during the cut: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
             + $"({load.SlowestClient(cutAt, healedAt)}); after the heal: {load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; "
             + $"rejoined {(rejoinedAt - healedAt).TotalSeconds:F1} s after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}");

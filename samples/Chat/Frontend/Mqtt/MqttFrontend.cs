@@ -14,6 +14,7 @@ using MQTTnet.Server;
 using SocketStarter.Gateway.Frontend;
 using SocketStarter.Gateway.Frontend.Authentication;
 using SocketStarter.Gateway.Frontend.Connections;
+using SocketStarter.Gateway.Frontend.Operations;
 using SocketStarter.Messages.ClientProtocol;
 using SocketStarter.Samples.Chat;
 using SocketStarter.Samples.Chat.Frontend;
@@ -29,7 +30,7 @@ namespace SocketStarter.Samples.Chat.Mqtt;
 /// </summary>
 public sealed class MqttFrontend(
     MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-    AddressLimit addresses, ClientAuthentication authentication, ILogger<MqttFrontend> log) : IHostedService
+    AddressLimit addresses, ClientAuthentication authentication, FrontendReadiness readiness, ILogger<MqttFrontend> log) : IHostedService
 {
     private const string LinkKey = "socketstarter.link";
     /// <summary>Client ids starting so are the frontend's to assign: no client may choose one.</summary>
@@ -78,6 +79,12 @@ public sealed class MqttFrontend(
             // MQTT 3.1.1 (3.1.3-8): a client without an id has no session to come back to, so it must start clean.
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             log.LogInformation("MQTT client {UserName} refused: no client id and not a clean session", e.UserName);
+            return;
+        }
+        if (readiness.NotAccepting() is { } reason)
+        {
+            e.ReasonCode = MqttConnectReasonCode.ServerUnavailable;
+            log.LogInformation("MQTT client refused: this frontend is not serving now ({Reason})", reason);
             return;
         }
         var address = (e.RemoteEndPoint as IPEndPoint)?.Address;
