@@ -135,7 +135,9 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         connection.Tell(new ConnectionActor.TextFrame("[1,2]"));
         var error = await ReadClientFrame();
         Assert.Equal("bad_frame", error.GetProperty("code").GetString());
-        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // A repeat of the attach may come (its 200 ms retry fires on a busy machine); the frame may not.
+        _sessions.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m as Attach);
+        Assert.False(_sessions.HasMessages, "the bad frame went to the session");
     }
 
     [Fact]
