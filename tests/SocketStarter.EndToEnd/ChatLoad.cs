@@ -169,7 +169,7 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
 
     /// <summary>When the message of <see cref="LongestRoundTrip"/> was sent.</summary>
     public TimeSpan SlowestSentAt(TimeSpan from, TimeSpan to) =>
-        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).MaxBy(r => r.Took).SentAt;
+        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).DefaultIfEmpty().MaxBy(r => r.Took).SentAt;
     public ConcurrentBag<string> Errors { get; } = new();
     public List<(TimeSpan At, long From, long To)> Gaps { get; } = new();
     public int Duplicates { get; private set; }
