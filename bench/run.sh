@@ -7,8 +7,8 @@
 #                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
 #   bench/run.sh --rolling [oldest-last]  the rolling deploy only (3 backends restarted one after another in the
 #                           order they were started, or the one holding the shard coordinators last); prints its rows
-#   bench/run.sh --restart [N]  the graceful restart of one of N backends (default 2) only (about a minute);
-#                           prints its row
+#   bench/run.sh --restart [N] [kill]  the graceful restart (or SIGKILL and restart) of one of N backends (default
+#                           2) only (about a minute); prints its row
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
 set -euo pipefail
@@ -19,6 +19,7 @@ rolling_only=0; [[ ${1:-} == --rolling ]] && rolling_only=1
 oldest_last=0; [[ $rolling_only == 1 && ${2:-} == oldest-last ]] && oldest_last=1
 restart_only=0; [[ ${1:-} == --restart ]] && { restart_only=1; quick=1; }
 restart_backends=2; [[ $restart_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && restart_backends=$2
+restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fault=kill
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -120,7 +121,7 @@ done
 # --- restart stall: 200 clients x 2 msg/s; a graceful restart and a SIGKILL plus restart (on the same port, as a
 # supervisor with a fixed port does), with 1 and 2 backends
 stall_backends=(1 2); faults=(graceful kill)
-[[ $quick == 1 ]] && { stall_backends=($restart_backends); faults=(graceful); }
+[[ $quick == 1 ]] && { stall_backends=($restart_backends); faults=($restart_fault); }
 [[ $rolling_only == 1 ]] && stall_backends=()
 for backends in "${stall_backends[@]}"; do
   for fault in "${faults[@]}"; do
