@@ -62,7 +62,7 @@ public sealed class ChatLoad : IAsyncDisposable
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
         _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest
             ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, its slowest message sent at "
-              + $"{slowest.SlowestSentAt(from, to).TotalSeconds:F1} s, moved {slowest.Resumes.Count} times"
+              + $"{slowest.SlowestRoundTrip(from, to).SentAt.TotalSeconds:F1} s, moved {slowest.Resumes.Count} times"
               + string.Concat(slowest.Resumes.OrderBy(r => r.ClosedAt).Select(r =>
                   $"; closed ({r.Close}) at {r.ClosedAt.TotalSeconds:F1} s, resumed at {r.ResumedAt.TotalSeconds:F1} s after {r.Attempts} attempts"
                   + (r.LastFailure is null ? "" : $", the last failed with: {r.LastFailure}")))
@@ -163,13 +163,12 @@ public sealed class LoadClient(ChatClient connection, string name, string room, 
     public ConcurrentBag<string> Sent { get; } = new();
     public ConcurrentBag<(TimeSpan SentAt, TimeSpan Took)> RoundTrips { get; } = new();
 
-    /// <summary>The longest time one of this client's messages sent within the window took to come back.</summary>
-    public TimeSpan LongestRoundTrip(TimeSpan from, TimeSpan to) =>
-        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).Select(r => r.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
+    /// <summary>This client's message, sent within the window, that took longest to come back (zeros if none).</summary>
+    public (TimeSpan SentAt, TimeSpan Took) SlowestRoundTrip(TimeSpan from, TimeSpan to) =>
+        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).DefaultIfEmpty().MaxBy(r => r.Took);
 
-    /// <summary>When the message of <see cref="LongestRoundTrip"/> was sent.</summary>
-    public TimeSpan SlowestSentAt(TimeSpan from, TimeSpan to) =>
-        RoundTrips.Where(r => r.SentAt >= from && r.SentAt < to).DefaultIfEmpty().MaxBy(r => r.Took).SentAt;
+    /// <summary>The longest time one of this client's messages sent within the window took to come back.</summary>
+    public TimeSpan LongestRoundTrip(TimeSpan from, TimeSpan to) => SlowestRoundTrip(from, to).Took;
     public ConcurrentBag<string> Errors { get; } = new();
     public List<(TimeSpan At, long From, long To)> Gaps { get; } = new();
     public int Duplicates { get; private set; }
