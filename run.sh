@@ -78,13 +78,13 @@ for ((i = 0; i < frontends; i++)); do
   # The first frontend's management endpoint is on the default 9110; the others on any free port (printed).
   AKKA_PORT=$((4053 + i)) ASPNETCORE_URLS=http://127.0.0.1:$((8080 + i)) MQTT_PORT=$((1883 + i)) \
     MANAGEMENT_PORT=$([[ $i == 0 ]] && echo 9110 || echo 0) \
-    start "frontend-$((i + 1))" dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll
+    start "frontend-$((i + 1))" dotnet Frontend.Node/bin/Release/net10.0/publish/SocketStarter.Frontend.dll
 done
 for ((i = 0; i < backends; i++)); do
   if [[ $watch == 1 ]]; then
     start backend dotnet watch --non-interactive run --project Backend.Node -c Release
   else
-    start "backend-$((i + 1))" dotnet Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll
+    start "backend-$((i + 1))" dotnet Backend.Node/bin/Release/net10.0/publish/SocketStarter.Backend.dll
   fi
 done
 echo "SocketStarter: open http://127.0.0.1:8080 (WebSocket at ws://127.0.0.1:8080/ws); ./ssctl cluster show; Ctrl-C stops the cluster."

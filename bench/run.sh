@@ -61,7 +61,7 @@ start_backend() {
   local management; management=$(free_port)
   echo "http://127.0.0.1:$management/metrics" > "$work/$1.metrics"
   ( export AKKA_PORT=${2:-$(free_port)} MANAGEMENT_PORT=$management JOURNAL_CONNECTION_STRING="$journal" AKKA_SEEDS="127.0.0.1:$seed"
-    mkdir -p "$work/$1" && cd "$work/$1" && exec setsid dotnet "$root/Backend.Node/bin/Release/net10.0/SocketStarter.Backend.dll" ) > "$work/$1.log" 2>&1 &
+    mkdir -p "$work/$1" && cd "$work/$1" && exec setsid dotnet "$root/Backend.Node/bin/Release/net10.0/publish/SocketStarter.Backend.dll" ) > "$work/$1.log" 2>&1 &
   echo $! > "$work/$1.pid"
 }
 # start_socketstarter <backends> [cold]: with "cold", nothing at all is sent before the caller's first scenario
@@ -74,7 +74,7 @@ start_socketstarter() {
   fi
   # Every load generator client comes from 127.0.0.1: the per-address connection limit would refuse the 201st.
   AKKA_PORT=$seed AKKA_SEEDS="127.0.0.1:$seed" ASPNETCORE_URLS="http://127.0.0.1:$http" MQTT_PORT=0 MANAGEMENT_PORT=0 \
-    MAX_CONNECTIONS_PER_ADDRESS=1000000 dotnet Frontend.Node/bin/Release/net10.0/SocketStarter.Frontend.dll > "$work/frontend.log" 2>&1 &
+    MAX_CONNECTIONS_PER_ADDRESS=1000000 dotnet Frontend.Node/bin/Release/net10.0/publish/SocketStarter.Frontend.dll > "$work/frontend.log" 2>&1 &
   pids+=($!); frontend_pid=$!
   for ((b = 1; b <= backends; b++)); do start_backend "backend$b"; done
   wait_http "http://127.0.0.1:$http/healthz/ready" -f

@@ -95,7 +95,9 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var managementPort = host is null ? FreePort() : 9110;
         var address = host?.Address ?? "127.0.0.1";
-        var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", dll);
+        // A Release build also publishes each node with ReadyToRun images (Directory.Build.targets), as ./run.sh starts them.
+        var output = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0");
+        var path = Path.Combine(Configuration == "Release" ? Path.Combine(output, "publish") : output, dll);
         if (!File.Exists(path)) throw new FileNotFoundException($"Build the solution first: {path} is missing");
         // `ip netns exec` execs the node in the host's namespace: the PID is the node's own.
         var info = new ProcessStartInfo(host is null ? "dotnet" : "ip",
