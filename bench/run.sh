@@ -39,7 +39,17 @@ if [[ $postgres == 1 ]]; then
   export JOURNAL_PROVIDER=PostgreSQL15
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# A free port below the ephemeral range: one from that range (bind to port 0) can be taken by one of the load
+# generator's 10,000 client sockets before the node binds it (a backend failed to start so, "Address already in use").
+free_port() {
+  python3 -c 'import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+while True:
+    s = socket.socket(); port = random.randrange(10000, low)
+    try: s.bind(("127.0.0.1", port)); print(port); break
+    except OSError: pass
+    finally: s.close()'
+}
 loadgen() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll "$@"; }
 # wait_http URL [curl flags]: until the server answers (with -f: answers 2xx)
 wait_http() { for _ in $(seq 1 120); do curl -s ${2:-} -o /dev/null "$1" && return 0; sleep 0.5; done; echo "not ready: $1" >&2; return 1; }
