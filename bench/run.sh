@@ -5,8 +5,9 @@
 #   bench/run.sh            the full run (about 15 minutes): refreshes docs/benchmarks.md
 #   bench/run.sh --quick    under 4 minutes: raw and SocketStarter at 200 x 5 (after warm-up), 1000 x 4, 10k idle and
 #                           one graceful restart; prints each target with its ratio, one per line (docs are not touched)
-#   bench/run.sh --rolling [oldest-last]  the rolling deploy only (3 backends restarted one after another in the
-#                           order they were started, or the one holding the shard coordinators last); prints its rows
+#   bench/run.sh --rolling [oldest-first]  the rolling deploy only (3 backends restarted one after another, the one
+#                           holding the shard coordinators last as docs/deploy.md says, or in the order they were
+#                           started); prints its rows
 #   bench/run.sh --restart [N] [kill]  the graceful restart (or SIGKILL and restart) of one of N backends (default
 #                           2) only (about a minute); prints its row
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 export root=$PWD
 quick=0; [[ ${1:-} == --quick ]] && quick=1
 rolling_only=0; [[ ${1:-} == --rolling ]] && rolling_only=1
-oldest_last=0; [[ $rolling_only == 1 && ${2:-} == oldest-last ]] && oldest_last=1
+oldest_last=1; [[ $rolling_only == 1 && ${2:-} == oldest-first ]] && oldest_last=0
 restart_only=0; [[ ${1:-} == --restart ]] && { restart_only=1; quick=1; }
 restart_backends=2; [[ $restart_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && restart_backends=$2
 restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fault=kill
@@ -155,7 +156,8 @@ if [[ $quick == 0 ]]; then
   echo "== rolling deploy: 3 backends"
   start_socketstarter 3
   export work journal seed
-  # The oldest backend holds the shard coordinators (singletons): restarted last, they move once, not at every step.
+  # The oldest backend holds the shard coordinators (singletons): restarted last (docs/deploy.md), they move once,
+  # not at every step.
   oldest=$(grep -l "sessionCoordinator\] Singleton manager started singleton actor" "$work"/backend[123].log | head -1 | sed 's/.*backend\([123]\)\.log/\1/')
   order=(1 2 3)
   [[ $oldest_last == 1 ]] && order=($(printf '%s\n' 1 2 3 | grep -v "^$oldest$") "$oldest")
@@ -166,7 +168,7 @@ if [[ $quick == 0 ]]; then
     stop="kill -TERM $victim; while kill -0 $victim 2>/dev/null; do sleep 0.05; done"
     loadgen chat --system socketstarter --url "$url" --clients 200 --rooms 10 --rate 2 --seconds 20 \
       --fault-at 5 --fault-cmd "$stop; $(declare -f free_port start_backend); start_backend backend${order[step-1]} $victim_port" \
-      | sed "s/\"scenario\":\"chat\"/\"scenario\":\"stall\",\"fault\":\"rolling\",\"step\":$step,\"backends\":3/" | record
+      | sed "s/\"scenario\":\"chat\"/\"scenario\":\"stall\",\"fault\":\"rolling\",\"step\":$step,\"coordinators\":$([[ ${order[step-1]} == "$oldest" ]] && echo true || echo false),\"backends\":3/" | record
     # The restarted backend ready (and its shards back) before the next one goes.
     sleep 5
   done

@@ -66,11 +66,11 @@ public static class Report
         md.AppendLine().AppendLine("![deliveries/s against offered load](benchmarks-throughput.svg)").AppendLine();
 
         md.AppendLine("## Restart stall").AppendLine();
-        md.AppendLine("200 clients × 2 msg/s, 10 rooms; the fault at 5 s; the window is the messages sent from 1 s before the fault to 15 s after it. The rolling deploy restarts 3 backends one after another in one cluster, one run per restart.").AppendLine();
+        md.AppendLine("200 clients × 2 msg/s, 10 rooms; the fault at 5 s; the window is the messages sent from 1 s before the fault to 15 s after it. The rolling deploy restarts 3 backends one after another in one cluster, one run per restart, the one holding the shard coordinators (the oldest) last, as docs/deploy.md says.").AppendLine();
         md.AppendLine("| fault | backends | closed | lost | gaps filled by since | duplicates | out of order | max ms | p99 ms |");
         md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in rows.Where(r => (string?)r["scenario"] == "stall"))
-            md.AppendLine($"| {(string?)r["fault"] switch { "graceful" => "graceful restart (SIGTERM)", "rolling" => $"rolling deploy: backend {r["step"]} of 3 restarted (SIGTERM)", _ => "SIGKILL, then restart" }} | {r["backends"]} | {r["closed"]} | {r["lost"]} | {r["gapsFilledBySince"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["stall"]?["maxMs"]} | {r["stall"]?["p99Ms"]} |");
+            md.AppendLine($"| {(string?)r["fault"] switch { "graceful" => "graceful restart (SIGTERM)", "rolling" => $"rolling deploy: backend {r["step"]} of 3 restarted (SIGTERM){((bool?)r["coordinators"] == true ? ", the one holding the shard coordinators" : "")}", _ => "SIGKILL, then restart" }} | {r["backends"]} | {r["closed"]} | {r["lost"]} | {r["gapsFilledBySince"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["stall"]?["maxMs"]} | {r["stall"]?["p99Ms"]} |");
         md.AppendLine().AppendLine("![latency over time across a restart](benchmarks-restart.svg)");
         File.WriteAllText(markdownOut, md.ToString());
     }
