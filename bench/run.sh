@@ -33,13 +33,6 @@ pids=()
 cleanup() { for pid in "${pids[@]}" $(cat "$work"/*.pid 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; }
 stop_postgres() { [[ $postgres == 0 ]] || hosts/postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true; }
 trap 'cleanup; stop_postgres' EXIT
-if [[ $postgres == 1 ]]; then
-  chmod o+x "$work"
-  postgres_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-  hosts/postgres.sh start "$work/postgres" "$postgres_port" >/dev/null
-  export JOURNAL_PROVIDER=PostgreSQL15
-fi
-
 # A free port below the ephemeral range: one from that range (bind to port 0) can be taken by one of the load
 # generator's 10,000 client sockets before the node binds it (a backend failed to start so, "Address already in use").
 free_port() {
@@ -51,6 +44,13 @@ while True:
     except OSError: pass
     finally: s.close()'
 }
+if [[ $postgres == 1 ]]; then
+  chmod o+x "$work"
+  postgres_port=$(free_port)
+  hosts/postgres.sh start "$work/postgres" "$postgres_port" >/dev/null
+  export JOURNAL_PROVIDER=PostgreSQL15
+fi
+
 loadgen() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll "$@"; }
 # wait_http URL [curl flags]: until the server answers (with -f: answers 2xx)
 wait_http() { for _ in $(seq 1 120); do curl -s ${2:-} -o /dev/null "$1" && return 0; sleep 0.5; done; echo "not ready: $1" >&2; return 1; }
