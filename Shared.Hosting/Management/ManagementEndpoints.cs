@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
 
 using SocketStarter.Shared.Hosting;
@@ -69,10 +70,21 @@ public static class ManagementEndpoints
         var access = endpoints.ServiceProvider.GetRequiredService<ManagementAccess>();
         endpoints.MapPost("/cmd", RunCommand).AddEndpointFilter(async (context, next) =>
             access.Refusal(context.HttpContext) ?? await next(context));
-        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
-        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag), ResponseWriter = WriteEachCheck });
+        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteEachCheck });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return endpoints;
+    }
+
+    /// <summary>
+    /// The overall status on the first line (what probes read), then one line per check with its status and how long
+    /// it took, so an operator sees which check holds a node back. Names and statuses only: these paths are public.
+    /// </summary>
+    private static Task WriteEachCheck(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var lines = report.Entries.Select(entry => $"{entry.Key}: {entry.Value.Status} ({entry.Value.Duration.TotalMilliseconds:F0} ms)");
+        return context.Response.WriteAsync(string.Join('\n', [report.Status.ToString(), .. lines]) + "\n");
     }
 
     private static async Task RunCommand(HttpContext context, ManagementExecutor executor)

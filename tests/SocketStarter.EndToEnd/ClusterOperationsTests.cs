@@ -152,10 +152,14 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
             try { return (await http.GetAsync($"{node}/healthz/live")).StatusCode.ToString(); }
             catch (HttpRequestException e) { return e.Message; }
         }, s => s == "OK", Wait);
-        await TestCluster.Eventually(() => Ssctl(backend, "cluster show"), s => s.Contains("Count: 2 nodes"), Wait);
+        Assert.Contains("Count: 2 nodes", await TestCluster.Eventually(() => Ssctl(backend, "cluster show"), s => s.Contains("Count: 2 nodes"), Wait));
 
-        // A load balancer or an orchestrator sends it nothing: it could not persist, so it could not acknowledge.
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync($"{node}/healthz/ready")).StatusCode);
+        // A load balancer or an orchestrator sends it nothing: it could not persist, so it could not acknowledge. The
+        // cluster check passes (it is an Up member); the journal's is the one that fails.
+        var ready = await http.GetAsync($"{node}/healthz/ready");
+        var report = await ready.Content.ReadAsStringAsync();
+        Assert.True(ready.StatusCode == HttpStatusCode.ServiceUnavailable, $"/healthz/ready answered {ready.StatusCode}:\n{report}");
+        Assert.Matches(@"(?m)^journal: Unhealthy", report);
         Assert.Contains("Failure during SQL Journal initialization", backend.Output);
     }
 }
