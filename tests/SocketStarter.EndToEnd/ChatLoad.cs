@@ -19,6 +19,9 @@ public sealed class ChatLoad : IAsyncDisposable
     public IReadOnlyList<string> Rooms { get; }
     public TimeSpan Now => _clock.Elapsed;
 
+    /// <summary>A moment of this load's clock as wall-clock time (UTC), to find it in the nodes' logs.</summary>
+    public string WallClock(TimeSpan at) => (DateTime.UtcNow - _clock.Elapsed + at).ToString("HH:mm:ss.fff");
+
     private ChatLoad(IReadOnlyList<string> rooms) => Rooms = rooms;
 
     public static Task<ChatLoad> StartAsync(Uri uri, int clients, int rooms, TimeSpan interval) =>
@@ -62,7 +65,7 @@ public sealed class ChatLoad : IAsyncDisposable
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
         _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest
             ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, its slowest message sent at "
-              + $"{slowest.SlowestRoundTrip(from, to).SentAt.TotalSeconds:F1} s, moved {slowest.Resumes.Count} times"
+              + $"{slowest.SlowestRoundTrip(from, to).SentAt.TotalSeconds:F1} s ({WallClock(slowest.SlowestRoundTrip(from, to).SentAt)} UTC), moved {slowest.Resumes.Count} times"
               + string.Concat(slowest.Resumes.OrderBy(r => r.ClosedAt).Select(r =>
                   $"; closed ({r.Close}) at {r.ClosedAt.TotalSeconds:F1} s, resumed at {r.ResumedAt.TotalSeconds:F1} s after {r.Attempts} attempts"
                   + (r.LastFailure is null ? "" : $", the last failed with: {r.LastFailure}")))

@@ -133,7 +133,7 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         var (cutAt, healedAt, rejoinedAt) = await deployment.CutForTwentySecondsAsync(load,
             hosts => hosts.Isolate(deployment.Backend2), hosts => hosts.Rejoin(deployment.Backend2));
 
-        output.WriteLine($"longest round trip while the backend was cut off: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
+        output.WriteLine($"cut off at {load.WallClock(cutAt)} UTC; longest round trip while the backend was cut off: {load.LongestRoundTrip(cutAt, healedAt).TotalMilliseconds:F0} ms "
             + $"({load.SlowestClient(cutAt, healedAt)}; its rooms wait until it is downed and their shards start on the other backend); after the heal: "
             + $"{load.LongestRoundTrip(healedAt, load.Now).TotalMilliseconds:F0} ms; a member again {(rejoinedAt - healedAt).TotalSeconds:F1} s "
             + $"after the heal; messages sent: {load.Clients.Sum(c => c.Sent.Count)}; clients moved: {load.Clients.Sum(c => c.Resumes.Count)}");
