@@ -35,7 +35,7 @@ while (true)
     builder.WebHost.UseUrls(management.Url);
     SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
-        .AddSocketStarterCluster(cluster, beforeJoining: firstStart
+        .AddSocketStarterCluster(cluster, new Uri(management.Url), beforeJoining: firstStart
             ? JournalWarmupHostingExtensions.WarmJournal(recoveries: 16, limit: TimeSpan.FromSeconds(10))
             // Starting over, this process's connection pool and compiled queries are warm already, and a cut-off
             // backend starts over at once, while its database may well be unreachable.

@@ -49,7 +49,7 @@ while (true)
     SettingsReader.OrExit(() => builder.Services.AddManagement(management, configuration));
     builder.Services.AddHealthChecks().AddCheck<FrontendReadiness>("frontend-accepting", tags: [ManagementEndpoints.ReadyTag]);
     builder.Services.AddAkka(ClusterNodeSettings.SystemName, akka => akka
-        .AddSocketStarterCluster(cluster)
+        .AddSocketStarterCluster(cluster, new Uri(management.Url))
         // The host stops the actor system (Akka.Hosting), after ApplicationStopping has asked clients to resume
         // elsewhere; Akka's own SIGTERM hook would take the system down first and cut every socket (1006).
         .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)

@@ -15,21 +15,25 @@ public static class ClusterHostingExtensions
     /// <summary>
     /// Remoting, cluster membership, split-brain resolver and wire serialization, shared by both roles. With
     /// <paramref name="beforeJoining"/>, the node joins the seeds only once that has completed (its actor system
-    /// runs meanwhile); without, it joins at start.
+    /// runs meanwhile); without, it joins at start. With contact points instead of seeds, it joins through Cluster
+    /// Bootstrap, <paramref name="managementUrl"/> being its own contact point.
     /// </summary>
     public static AkkaConfigurationBuilder AddSocketStarterCluster(this AkkaConfigurationBuilder builder, ClusterNodeSettings settings,
-        Func<ActorSystem, Task>? beforeJoining = null)
+        Uri managementUrl, Func<ActorSystem, Task>? beforeJoining = null)
     {
-        if (beforeJoining is not null)
+        var bootstrap = settings.ContactPoints.Count > 0;
+        if (bootstrap) builder.AddHocon(ClusterBootstrapping.Hocon(settings.ContactPoints), HoconAddMode.Prepend);
+        if (beforeJoining is not null || bootstrap)
             builder.AddStartup((system, registry) =>
             {
-                // Not awaited: the host (and its health endpoints) starts meanwhile.
+                // Not awaited: the host (and its health endpoints, the bootstrap's contact point) starts meanwhile.
                 _ = Task.Run(async () =>
                 {
-                    await beforeJoining(system);
+                    if (beforeJoining is not null) await beforeJoining(system);
                     // Stopped meanwhile (SIGTERM while warming up): nothing to join.
-                    if (!system.WhenTerminated.IsCompleted)
-                        Cluster.Get(system).JoinSeedNodes(settings.Seeds.Select(Address.Parse));
+                    if (system.WhenTerminated.IsCompleted) return;
+                    if (bootstrap) await ClusterBootstrapping.StartAsync(system, managementUrl);
+                    else Cluster.Get(system).JoinSeedNodes(settings.Seeds.Select(Address.Parse));
                 });
             });
         return builder

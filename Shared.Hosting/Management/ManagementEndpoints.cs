@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
 
 using SocketStarter.Shared.Hosting;
+using SocketStarter.Shared.Hosting.Membership;
 
 namespace SocketStarter.Shared.Hosting.Management;
 
@@ -73,6 +75,13 @@ public static class ManagementEndpoints
         endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag), ResponseWriter = WriteEachCheck });
         endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteEachCheck });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        // Cluster Bootstrap's contact point (AKKA_BOOTSTRAP_CONTACT_POINTS), on the management port only: it lists
+        // the members' addresses.
+        var settings = endpoints.ServiceProvider.GetRequiredService<ManagementSettings>();
+        endpoints.MapGet("/bootstrap/seed-nodes", (HttpContext context, ActorSystem system) =>
+            !settings.Received(context) ? Results.NotFound()
+            : ClusterBootstrapping.SeedNodesJson(system) is { } json ? Results.Text(json, "application/json")
+            : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         return endpoints;
     }
 

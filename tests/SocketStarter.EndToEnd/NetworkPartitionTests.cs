@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace SocketStarter.EndToEnd;
@@ -25,7 +26,9 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
         public NetworkHost Backend2 => Hosts.Hosts[3];
         public NetworkHost DatabaseHost => Hosts.Hosts[4];
 
-        public static async Task<Deployment> StartAsync()
+        /// <param name="bootstrap">The nodes find each other through Cluster Bootstrap (the frontends' management
+        /// endpoints as contact points) instead of fixed seeds.</param>
+        public static async Task<Deployment> StartAsync(bool bootstrap = false)
         {
             var hosts = await NetworkHosts.CreateAsync(5);
             PostgresServer? database = null;
@@ -35,7 +38,13 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
             {
                 database = await PostgresServer.StartAsync(hosts.Hosts[4]);
                 var environment = database.JournalEnvironment;
-                environment["AKKA_SEEDS"] = $"{hosts.Hosts[0].Address}:4053,{hosts.Hosts[1].Address}:4053";
+                if (bootstrap)
+                {
+                    environment["AKKA_SEEDS"] = "";
+                    environment["AKKA_BOOTSTRAP_CONTACT_POINTS"] = $"{hosts.Hosts[0].Address}:9110,{hosts.Hosts[1].Address}:9110";
+                }
+                else
+                    environment["AKKA_SEEDS"] = $"{hosts.Hosts[0].Address}:4053,{hosts.Hosts[1].Address}:4053";
                 cluster = TestCluster.Create(environment);
                 cluster.StartFrontend(hosts.Hosts[0]);
                 cluster.StartFrontend(hosts.Hosts[1]);
@@ -125,7 +134,8 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     [Fact]
     public async Task A_backend_cut_off_from_every_other_host_is_replaced_by_the_other_and_rejoins_after_the_heal()
     {
-        await using var deployment = await Deployment.StartAsync();
+        // Formed through Cluster Bootstrap: the backend that starts over finds the cluster again the same way.
+        await using var deployment = await Deployment.StartAsync(bootstrap: true);
         await using var load = await deployment.StartLoadAsync();
         await Task.Delay(3000);
 
@@ -142,6 +152,8 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
 
         Assert.False(isolated.HasExited, $"{isolated.Name} exited:\n{isolated.Output}");
         Assert.Contains("This node was downed by the cluster; starting over.", isolated.Output);
+        Assert.Contains("Initiating new cluster, self-joining", deployment.Cluster.Nodes[0].Output);
+        Assert.True(Regex.Matches(isolated.Output, "Initiating bootstrap procedure").Count >= 2, "the backend did not bootstrap again");
         Assert.Empty(load.Clients.SelectMany(c => c.Resumes));
         load.AssertNothingLost(allowGaps: true);
         await load.AssertRoomsHoldEverySentMessageOnce(deployment.Balancer.WebSocketUri);
@@ -199,7 +211,9 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
     [Fact]
     public async Task A_frontend_drained_and_restarted_behind_the_balancer_moves_its_clients_to_the_other_with_nothing_lost()
     {
-        await using var deployment = await Deployment.StartAsync();
+        // Through Cluster Bootstrap: the restarted frontend is the lowest contact point, and must join the cluster the
+        // other reports rather than form a second one.
+        await using var deployment = await Deployment.StartAsync(bootstrap: true);
         var cluster = deployment.Cluster;
         await using var load = await deployment.StartLoadAsync();
         await Task.Delay(3000);
@@ -223,6 +237,8 @@ public sealed class NetworkPartitionTests(ITestOutputHelper output)
             + $"the restarted frontend a member again {(backAt - drainedAt).TotalSeconds:F1} s after the drain");
         Assert.NotEmpty(resumes);
         Assert.All(resumes, r => Assert.Equal("1012", r.Close));
+        Assert.Contains("Initiating bootstrap procedure", restarted.Output);
+        Assert.DoesNotContain("Initiating new cluster", restarted.Output);
         load.AssertNothingLost(allowGaps: true);
         await load.AssertRoomsHoldEverySentMessageOnce(deployment.Balancer.WebSocketUri);
     }
