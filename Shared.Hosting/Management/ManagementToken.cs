@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 
 using SocketStarter.Shared.Hosting;
@@ -27,19 +28,25 @@ public static class ManagementToken
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var fresh = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var temporary = $"{path}.{Environment.ProcessId}";
-        File.WriteAllText(temporary, fresh + "\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         try
         {
-            // Two nodes starting at once: the first file in place wins, the other node reads it.
-            File.Move(temporary, path, overwrite: false);
+            // Created exclusively (O_EXCL): of nodes starting at once exactly one writes the file and the others read
+            // it. A rename into place could replace a token another node already serves with (ssctl then refused by it).
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using var file = new FileStream(path, options);
+            file.Write(Encoding.ASCII.GetBytes(fresh + "\n"));
             return fresh;
         }
-        catch (IOException) when (ReadFile(path) is { } winner)
+        catch (IOException) when (File.Exists(path))
         {
-            File.Delete(temporary);
-            return winner;
+            // Another node created it a moment ago: its token is there once it has written it.
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                if (ReadFile(path) is { } winner) return winner;
+                Thread.Sleep(10);
+            }
+            throw new SettingException($"{path} holds no management token (at least {MinimumLength} characters).");
         }
     }
 
