@@ -63,9 +63,9 @@ public sealed class ChatLoad : IAsyncDisposable
     /// <summary>The client whose own message, sent within the window, took longest to come back: its name, session,
     /// room and how often it moved to another frontend.</summary>
     public string SlowestClient(TimeSpan from, TimeSpan to) =>
-        _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest
+        _clients.MaxBy(c => c.LongestRoundTrip(from, to)) is { } slowest && slowest.SlowestRoundTrip(from, to).SentAt is var sentAt
             ? $"{slowest.Name} (session {slowest.Connection.SessionId}, room {slowest.Room}, its slowest message sent at "
-              + $"{slowest.SlowestRoundTrip(from, to).SentAt.TotalSeconds:F1} s ({WallClock(slowest.SlowestRoundTrip(from, to).SentAt)} UTC), moved {slowest.Resumes.Count} times"
+              + $"{sentAt.TotalSeconds:F1} s ({WallClock(sentAt)} UTC), moved {slowest.Resumes.Count} times"
               + string.Concat(slowest.Resumes.OrderBy(r => r.ClosedAt).Select(r =>
                   $"; closed ({r.Close}) at {r.ClosedAt.TotalSeconds:F1} s, resumed at {r.ResumedAt.TotalSeconds:F1} s after {r.Attempts} attempts"
                   + (r.LastFailure is null ? "" : $", the last failed with: {r.LastFailure}")))
