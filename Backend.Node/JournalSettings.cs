@@ -69,8 +69,11 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
 public static class JournalHostingExtensions
 {
     /// <summary>The journal tunables of <c>hocon/</c> that fit this database.</summary>
-    public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal) =>
-        journal.IsSqlite
-            ? builder.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "journal-sqlite.conf"), HoconAddMode.Prepend)
-            : builder;
+    public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal)
+    {
+        builder.AddHoconFile(HoconFile("journal.conf"), HoconAddMode.Prepend);
+        return journal.IsSqlite ? builder.AddHoconFile(HoconFile("journal-sqlite.conf"), HoconAddMode.Prepend) : builder;
+    }
+
+    private static string HoconFile(string name) => Path.Combine(AppContext.BaseDirectory, "hocon", name);
 }

@@ -10,6 +10,8 @@
 #                           started); prints its rows
 #   bench/run.sh --restart [N] [kill]  the graceful restart (or SIGKILL and restart) of one of N backends (default
 #                           2) only (about a minute); prints its row
+#   bench/run.sh --steady [N]  SocketStarter alone at 200 x 5 after the warm-up, N runs (default 3) on one cluster
+#                           (about a minute): for A/B runs of a change to the steady state; prints its rows
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
 set -euo pipefail
@@ -21,6 +23,8 @@ oldest_last=1; [[ $rolling_only == 1 && ${2:-} == oldest-first ]] && oldest_last
 restart_only=0; [[ ${1:-} == --restart ]] && { restart_only=1; quick=1; }
 restart_backends=2; [[ $restart_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && restart_backends=$2
 restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fault=kill
+steady_only=0; [[ ${1:-} == --steady ]] && { steady_only=1; quick=1; }
+steady_runs=3; [[ $steady_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && steady_runs=$2
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -104,6 +108,7 @@ record() { tee -a "$results"; }
 
 idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
 [[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
+[[ $steady_only == 1 ]] && { loads=(); for ((i = 0; i < steady_runs; i++)); do loads+=("200 5"); done; systems=(socketstarter); }
 
 [[ $rolling_only == 1 || $restart_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
@@ -117,7 +122,7 @@ for system in "${systems[@]}"; do
     stop_all
   fi
   start
-  loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
+  [[ $steady_only == 1 ]] || loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
   # A fresh system for the chat scenarios: SocketStarter would otherwise still be ending the 10k idle sessions.
   # A 10 s unrecorded load first, so that no measured scenario pays for JIT compilation and first allocations.
   stop_all; start
@@ -133,7 +138,7 @@ done
 # supervisor with a fixed port does), with 1 and 2 backends
 stall_backends=(1 2); faults=(graceful kill)
 [[ $quick == 1 ]] && { stall_backends=($restart_backends); faults=($restart_fault); }
-[[ $rolling_only == 1 ]] && stall_backends=()
+[[ $rolling_only == 1 || $steady_only == 1 ]] && stall_backends=()
 for backends in "${stall_backends[@]}"; do
   for fault in "${faults[@]}"; do
     echo "== stall: $fault, $backends backend(s)"
@@ -174,7 +179,7 @@ if [[ $quick == 0 ]]; then
   done
   stop_all
 fi
-if [[ $rolling_only == 1 || $restart_only == 1 ]]; then cat "$results"; exit 0; fi
+if [[ $rolling_only == 1 || $restart_only == 1 || $steady_only == 1 ]]; then cat "$results"; exit 0; fi
 
 echo "== targets"
 loadgen targets "$results"
