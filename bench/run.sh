@@ -12,6 +12,7 @@
 #                           2) only (about a minute); prints its row
 #   bench/run.sh --steady [N]  SocketStarter alone at 200 x 5 after the warm-up, N runs (default 3) on one cluster
 #                           (about a minute): for A/B runs of a change to the steady state; prints its rows
+#   bench/run.sh --cold [N]  SocketStarter alone at 200 x 5 for the first 20 s of N fresh clusters (default 3)
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
 set -euo pipefail
@@ -25,6 +26,8 @@ restart_backends=2; [[ $restart_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && restart_ba
 restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fault=kill
 steady_only=0; [[ ${1:-} == --steady ]] && { steady_only=1; quick=1; }
 steady_runs=3; [[ $steady_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && steady_runs=$2
+cold_only=0; [[ ${1:-} == --cold ]] && { cold_only=1; quick=1; }
+cold_runs=3; [[ $cold_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && cold_runs=$2
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -106,20 +109,24 @@ stop_all() { cleanup; pids=(); rm -f "$work"/*.pid; sleep 1; }
 
 record() { tee -a "$results"; }
 
+# Cold start: the first 20 s after the cluster is ready, nothing sent before.
+measure_cold_start() {
+  start_socketstarter 1 cold
+  loadgen chat --system socketstarter --scenario cold --url "$url" --clients 200 --rooms 10 --rate 5 --seconds 20 --pids "$server_pids" "${metrics_args[@]}" | record
+  stop_all
+}
+
 idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
 [[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
 [[ $steady_only == 1 ]] && { loads=(); for ((i = 0; i < steady_runs; i++)); do loads+=("200 5"); done; systems=(socketstarter); }
 
-[[ $rolling_only == 1 || $restart_only == 1 ]] && systems=()
+[[ $rolling_only == 1 || $restart_only == 1 || $cold_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
   echo "== $system"
   metrics_args=()
   start() { if [[ $system == socketstarter ]]; then start_socketstarter 1 "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
   if [[ $system == socketstarter && $quick == 0 ]]; then
-    # Cold start: the first 20 s after the cluster is ready, nothing sent before.
-    start cold
-    loadgen chat --system "$system" --scenario cold --url "$url" --clients 200 --rooms 10 --rate 5 --seconds 20 --pids "$server_pids" "${metrics_args[@]}" | record
-    stop_all
+    measure_cold_start
   fi
   start
   [[ $steady_only == 1 ]] || loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
@@ -138,7 +145,7 @@ done
 # supervisor with a fixed port does), with 1 and 2 backends
 stall_backends=(1 2); faults=(graceful kill)
 [[ $quick == 1 ]] && { stall_backends=($restart_backends); faults=($restart_fault); }
-[[ $rolling_only == 1 || $steady_only == 1 ]] && stall_backends=()
+[[ $rolling_only == 1 || $steady_only == 1 || $cold_only == 1 ]] && stall_backends=()
 for backends in "${stall_backends[@]}"; do
   for fault in "${faults[@]}"; do
     echo "== stall: $fault, $backends backend(s)"
@@ -179,7 +186,11 @@ if [[ $quick == 0 ]]; then
   done
   stop_all
 fi
-if [[ $rolling_only == 1 || $restart_only == 1 || $steady_only == 1 ]]; then cat "$results"; exit 0; fi
+for ((i = 0; cold_only == 1 && i < cold_runs; i++)); do
+  echo "== cold start $((i + 1)) of $cold_runs"
+  measure_cold_start
+done
+if [[ $rolling_only == 1 || $restart_only == 1 || $steady_only == 1 || $cold_only == 1 ]]; then cat "$results"; exit 0; fi
 
 echo "== targets"
 loadgen targets "$results"
