@@ -2,6 +2,7 @@ using Akka.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using SocketStarter.Shared.Hosting;
 
 namespace SocketStarter.Backend;
 
@@ -71,9 +72,7 @@ public static class JournalHostingExtensions
     /// <summary>The journal tunables of <c>hocon/</c> that fit this database.</summary>
     public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal)
     {
-        builder.AddHoconFile(HoconFile("journal.conf"), HoconAddMode.Prepend);
-        return journal.IsSqlite ? builder.AddHoconFile(HoconFile("journal-sqlite.conf"), HoconAddMode.Prepend) : builder;
+        builder.AddTunables("journal.conf");
+        return journal.IsSqlite ? builder.AddTunables("journal-sqlite.conf") : builder;
     }
-
-    private static string HoconFile(string name) => Path.Combine(AppContext.BaseDirectory, "hocon", name);
 }

@@ -38,7 +38,7 @@ public static class ClusterHostingExtensions
             });
         return builder
             .WithHostLogging()
-            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.conf"), HoconAddMode.Prepend)
+            .AddTunables("cluster.conf")
             .WithRemoting(new RemoteOptions
             {
                 HostName = settings.Host,
@@ -60,4 +60,9 @@ public static class ClusterHostingExtensions
     public static AkkaConfigurationBuilder AddHealthChecks(this AkkaConfigurationBuilder builder) => builder
         .WithActorSystemLivenessCheck(tags: [ManagementEndpoints.LiveTag])
         .WithAkkaClusterReadinessCheck(tags: [ManagementEndpoints.ReadyTag]);
+
+    /// <summary>Akka tunables from a file of <c>hocon/</c> (copied beside the node), each with the reason for its value;
+    /// put first, so they take precedence over Akka's defaults.</summary>
+    public static AkkaConfigurationBuilder AddTunables(this AkkaConfigurationBuilder builder, string fileName) =>
+        builder.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", fileName), HoconAddMode.Prepend);
 }
