@@ -1,4 +1,9 @@
+using System.Data.Common;
 using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using LinqToDB;
+using LinqToDB.Interceptors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -69,10 +74,41 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
 
 public static class JournalHostingExtensions
 {
-    /// <summary>The journal tunables of <c>hocon/</c> that fit this database.</summary>
-    public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal)
+    /// <summary>The journal and snapshot store on <paramref name="journal"/>'s database, with the tunables of
+    /// <c>hocon/</c> that fit it.</summary>
+    public static AkkaConfigurationBuilder WithJournal(
+        this AkkaConfigurationBuilder builder, JournalSettings journal, Action<AkkaPersistenceJournalBuilder> journalBuilder)
     {
         builder.AddTunables("journal.conf");
-        return journal.IsSqlite ? builder.AddTunables("journal-sqlite.conf") : builder;
+        if (!journal.IsSqlite) return builder.WithSqlPersistence(journal.ConnectionString, journal.ProviderName, journalBuilder: journalBuilder);
+        var options = new DataOptions()
+            .UseConnectionString(journal.ProviderName, journal.ConnectionString)
+            .UseInterceptor(new SqliteBusyTimeout());
+        return builder.WithSqlPersistence(options, journalBuilder: journalBuilder).AddTunables("journal-sqlite.conf");
+    }
+
+    /// <summary>
+    /// A connection that finds the file locked by another writer (the snapshot store beside the journal, another
+    /// backend process on the same file) lets SQLite retry it within milliseconds. Without a busy timeout SQLite
+    /// answers "busy" at once and Microsoft.Data.Sqlite sleeps 150 ms before each retry: a journal write that met a
+    /// snapshot being saved held every post of its batch that long.
+    /// </summary>
+    private sealed class SqliteBusyTimeout : ConnectionInterceptor
+    {
+        private const string Pragma = "PRAGMA busy_timeout = 30000;";
+
+        public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Pragma;
+            command.ExecuteNonQuery();
+        }
+
+        public override async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Pragma;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 }

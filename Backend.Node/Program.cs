@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using Akka.Persistence.Sql.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketStarter.Backend;
 using SocketStarter.Backend.Membership;
@@ -42,10 +41,8 @@ while (true)
             : null)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
-        .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,
-            // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
-            journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
-        .WithJournalTuning(journal)
+        // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
+        .WithJournal(journal, journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
         .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat), PollApplication.Registration(), ShoutApplication.Registration())
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 
