@@ -89,26 +89,30 @@ public static class JournalHostingExtensions
 
     /// <summary>
     /// A connection that finds the file locked by another writer (the snapshot store beside the journal, another
-    /// backend process on the same file) lets SQLite retry it within milliseconds. Without a busy timeout SQLite
-    /// answers "busy" at once and Microsoft.Data.Sqlite sleeps 150 ms before each retry: a journal write that met a
-    /// snapshot being saved held every post of its batch that long.
+    /// backend process on the same file) lets SQLite retry it within milliseconds, for as long as the connection's
+    /// default timeout (<see cref="JournalSettings.Prepare"/>). Without a busy timeout SQLite answers "busy" at once
+    /// and Microsoft.Data.Sqlite sleeps 150 ms before each retry: a journal write that met a snapshot being saved
+    /// held every post of its batch that long.
     /// </summary>
     private sealed class SqliteBusyTimeout : ConnectionInterceptor
     {
-        private const string Pragma = "PRAGMA busy_timeout = 30000;";
-
         public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = Pragma;
+            using var command = Pragma(connection);
             command.ExecuteNonQuery();
         }
 
         public override async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = Pragma;
+            await using var command = Pragma(connection);
             await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        private static DbCommand Pragma(DbConnection connection)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout = {((SqliteConnection)connection).DefaultTimeout * 1000};";
+            return command;
         }
     }
 }
