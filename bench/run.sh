@@ -9,7 +9,8 @@
 #                           holding the shard coordinators last as docs/deploy.md says, or in the order they were
 #                           started); prints its rows
 #   bench/run.sh --restart [N] [kill]  the graceful restart (or SIGKILL and restart) of one of N backends (default
-#                           2) only (about a minute); prints its row
+#                           2) only, 30 s of load so that the restarted backend's whole share comes back within it
+#                           (about a minute and a half); prints its row
 #   bench/run.sh --steady [N]  SocketStarter alone at 200 x 5 after the warm-up, N runs (default 3) on one cluster
 #                           (about a minute): for A/B runs of a change to the steady state; prints its rows
 #   bench/run.sh --cold [N]  SocketStarter alone at 200 x 5 for the first 20 s of N fresh clusters (default 3)
@@ -155,7 +156,7 @@ for backends in "${stall_backends[@]}"; do
     if [[ $fault == graceful ]]; then stop="kill -TERM $victim; while kill -0 $victim 2>/dev/null; do sleep 0.05; done"
     else stop="kill -KILL $victim"; fi
     export work journal seed
-    loadgen chat --system socketstarter --url "$url" --clients 200 --rooms 10 --rate 2 --seconds $((quick == 1 ? 15 : 30)) \
+    loadgen chat --system socketstarter --url "$url" --clients 200 --rooms 10 --rate 2 --seconds $((quick == 1 && restart_only == 0 ? 15 : 30)) \
       --fault-at 5 --fault-cmd "$stop; $(declare -f free_port start_backend); start_backend restarted $victim_port" \
       | sed "s/\"scenario\":\"chat\"/\"scenario\":\"stall\",\"fault\":\"$fault\",\"backends\":$backends/" | record
     stop_all

@@ -2,13 +2,17 @@ using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-// TraceReport <trace.nettrace> [top]
+// TraceReport <trace.nettrace> [top] [from to]
 // Reads a trace taken with `dotnet-trace collect --profile gc-verbose` (allocations) or `--profile
 // dotnet-sampled-thread-time` (stacks), and prints where the process allocates (by type and by the first
 // frame of our code or a library that asked for it) and where its threads run managed code.
+// from/to (UTC times of day, e.g. 14:54:36.9 14:54:38.4, as the nodes' logs print them) keep only the events
+// between them: the seconds of a stall that the log places, not the whole trace.
 var path = args[0];
 var top = args.Length > 1 ? int.Parse(args[1]) : 25;
 using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(path));
+var (from, to) = args.Length > 3 ? (At(args[2]), At(args[3])) : (DateTime.MinValue, DateTime.MaxValue);
+DateTime At(string timeOfDay) => log.SessionStartTime.ToUniversalTime().Date + TimeSpan.Parse(timeOfDay);
 
 var byType = new Dictionary<string, double>();
 var byCaller = new Dictionary<string, double>();
@@ -19,6 +23,7 @@ var samples = 0;
 
 foreach (var data in log.Events)
 {
+    if (data.TimeStamp.ToUniversalTime() is var at && (at < from || at > to)) continue;
     if (data is GCAllocationTickTraceData tick)
     {
         allocated += tick.AllocationAmount64;
