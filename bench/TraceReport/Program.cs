@@ -23,7 +23,8 @@ var samples = 0;
 
 foreach (var data in log.Events)
 {
-    if (data.TimeStamp.ToUniversalTime() is var at && (at < from || at > to)) continue;
+    var at = data.TimeStamp.ToUniversalTime();
+    if (at < from || at > to) continue;
     if (data is GCAllocationTickTraceData tick)
     {
         allocated += tick.AllocationAmount64;
