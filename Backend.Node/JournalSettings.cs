@@ -1,9 +1,4 @@
-using System.Data.Common;
 using Akka.Hosting;
-using Akka.Persistence.Hosting;
-using Akka.Persistence.Sql.Hosting;
-using LinqToDB;
-using LinqToDB.Interceptors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -74,45 +69,10 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
 
 public static class JournalHostingExtensions
 {
-    /// <summary>The journal and snapshot store on <paramref name="journal"/>'s database, with the tunables of
-    /// <c>hocon/</c> that fit it.</summary>
-    public static AkkaConfigurationBuilder WithJournal(
-        this AkkaConfigurationBuilder builder, JournalSettings journal, Action<AkkaPersistenceJournalBuilder> journalBuilder)
+    /// <summary>The journal tunables of <c>hocon/</c> that fit this database.</summary>
+    public static AkkaConfigurationBuilder WithJournalTuning(this AkkaConfigurationBuilder builder, JournalSettings journal)
     {
         builder.AddTunables("journal.conf");
-        if (!journal.IsSqlite) return builder.WithSqlPersistence(journal.ConnectionString, journal.ProviderName, journalBuilder: journalBuilder);
-        var options = new DataOptions()
-            .UseConnectionString(journal.ProviderName, journal.ConnectionString)
-            .UseInterceptor(new SqliteBusyTimeout());
-        return builder.WithSqlPersistence(options, journalBuilder: journalBuilder).AddTunables("journal-sqlite.conf");
-    }
-
-    /// <summary>
-    /// A connection that finds the file locked by another writer (the snapshot store beside the journal, another
-    /// backend process on the same file) lets SQLite retry it within milliseconds, for as long as the connection's
-    /// default timeout (<see cref="JournalSettings.Prepare"/>). Without a busy timeout SQLite answers "busy" at once
-    /// and Microsoft.Data.Sqlite sleeps 150 ms before each retry: a journal write that met a snapshot being saved
-    /// held every post of its batch that long.
-    /// </summary>
-    private sealed class SqliteBusyTimeout : ConnectionInterceptor
-    {
-        public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
-        {
-            using var command = Pragma(connection);
-            command.ExecuteNonQuery();
-        }
-
-        public override async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
-        {
-            await using var command = Pragma(connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        private static DbCommand Pragma(DbConnection connection)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = $"PRAGMA busy_timeout = {((SqliteConnection)connection).DefaultTimeout * 1000};";
-            return command;
-        }
+        return journal.IsSqlite ? builder.AddTunables("journal-sqlite.conf") : builder;
     }
 }

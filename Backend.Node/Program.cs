@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketStarter.Backend;
 using SocketStarter.Backend.Membership;
@@ -41,8 +42,10 @@ while (true)
             : null)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
-        // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
-        .WithJournal(journal, journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
+        .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,
+            // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
+            journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
+        .WithJournalTuning(journal)
         .AddGatewayBackend(settings.Sessions, ChatApplication.Registration(chat), PollApplication.Registration(), ShoutApplication.Registration())
         .AddFrontendWatchdog(settings.NoFrontendRejoin));
 

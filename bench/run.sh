@@ -43,14 +43,16 @@ stop_postgres() { [[ $postgres == 0 ]] || hosts/postgres.sh stop "$work/postgres
 trap 'cleanup; stop_postgres' EXIT
 # A free port below the ephemeral range: one from that range (bind to port 0) can be taken by one of the load
 # generator's 10,000 client sockets before the node binds it (a backend failed to start so, "Address already in use").
+# Only the bind is retried: a print to a pipe already closed (the run stopped) once looped here for good on a core.
 free_port() {
   python3 -c 'import random, socket
 low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 while True:
     s = socket.socket(); port = random.randrange(10000, low)
-    try: s.bind(("127.0.0.1", port)); print(port); break
-    except OSError: pass
-    finally: s.close()'
+    try: s.bind(("127.0.0.1", port))
+    except OSError: continue
+    finally: s.close()
+    print(port); break'
 }
 if [[ $postgres == 1 ]]; then
   chmod o+x "$work"
