@@ -192,4 +192,45 @@ public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Pe
         Assert.Contains("\"left\":\"bob\"", frontend.ExpectMsg<FrontendCommands.TopicFrame>().Frame);
         ExpectMsg<TopicReplies.Done>();
     }
+
+    [Fact]
+    public void A_member_joining_between_posts_gets_the_earlier_ones_in_its_catch_up_and_the_later_ones_delivered()
+    {
+        var room = StartRoom();
+        var (frontendA, frontendB) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s1", "alice", frontendA);
+        Post(room, "s1", "m1", "c1:1");
+
+        // Sent back to back, while m1's batch may still be written: the join falls between m2 and m3 all the same.
+        room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", "m2", null), null, "c1:2"), TestActor);
+        room.Tell(new TopicCommands.Subscribe(_roomId, "s2", ++_opId, "bob", frontendB, Since: 0), TestActor);
+        room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", "m3", null), null, "c1:3"), TestActor);
+        ReceiveN(3);
+
+        var subscribed = JsonDocument.Parse(frontendB.ExpectMsg<FrontendCommands.Subscribe>().Frame!).RootElement;
+        Assert.Equal([1L, 2L], subscribed.GetProperty("history").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
+        Assert.Equal([3L], frontendB.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Select(f => f.Seq));
+        var deliveredToA = frontendA.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m).OfType<FrontendCommands.TopicBatch>();
+        Assert.Equal([1L, 2L, 3L], deliveredToA.SelectMany(b => b.Frames).Select(f => f.Seq));
+    }
+
+    [Fact]
+    public void A_member_leaving_between_posts_gets_the_earlier_ones_and_not_the_later_ones()
+    {
+        var room = StartRoom();
+        var (frontendA, frontendB) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s1", "alice", frontendA);
+        Join(room, "s2", "bob", frontendB);
+        Post(room, "s1", "m1", "c1:1");
+        frontendB.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", "m2", null), null, "c1:2"), TestActor);
+        room.Tell(new TopicCommands.Unsubscribe(_roomId, "s2", ++_opId, Expired: false), TestActor);
+        room.Tell(new TopicCommands.Publish(_roomId, "s1", ++_opId, ChatFrames.MessagePayload("alice", "m3", null), null, "c1:3"), TestActor);
+        ReceiveN(3);
+
+        Assert.Equal([2L], frontendB.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Select(f => f.Seq));
+        Assert.Equal("s2", frontendB.ExpectMsg<FrontendCommands.Unsubscribe>().SessionId);
+        frontendB.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
 }
