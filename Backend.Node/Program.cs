@@ -42,6 +42,8 @@ while (true)
             : null)
         .AddHealthChecks()
         .AddHocon($"akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = {settings.JoinWatchdog.TotalSeconds}s", HoconAddMode.Prepend)
+        // From the connection string, not a linq2db DataOptions: configured so, the journal made a rolling deploy of
+        // three backends stall 5-14 s at its later restarts (docs/benchmarks.md, "the journal's DataOptions").
         .WithSqlPersistence(journal.ConnectionString, journal.ProviderName,
             // Ready only while the journal answers: a backend that cannot persist cannot acknowledge anything.
             journalBuilder: journalBuilder => journalBuilder.WithHealthCheck(HealthStatus.Unhealthy, "journal", [ManagementEndpoints.ReadyTag]))
