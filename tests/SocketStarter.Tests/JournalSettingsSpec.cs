@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using SocketStarter.Backend;
@@ -27,5 +28,68 @@ public sealed class JournalSettingsSpec
     {
         var prepared = new NpgsqlConnectionStringBuilder(Prepared("Host=db;Options=-c statement_timeout=1000").ConnectionString);
         Assert.Equal("-c statement_timeout=1000", prepared.Options);
+    }
+
+    private static JournalSettings PreparedSqlite(string file) => JournalSettings.FromConfiguration(
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["JOURNAL_CONNECTION_STRING"] = $"Data Source={file}",
+        }).Build()).Prepare();
+
+    [Fact]
+    public void A_sqlite_journal_keeps_its_snapshots_in_a_second_file_both_in_write_ahead_logging()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"journal-{Guid.NewGuid():N}");
+        try
+        {
+            var prepared = PreparedSqlite(Path.Combine(folder, "journal.db"));
+
+            Assert.Equal(Path.Combine(folder, "journal.db"), new SqliteConnectionStringBuilder(prepared.ConnectionString).DataSource);
+            Assert.Equal(Path.Combine(folder, "journal-snapshots.db"), new SqliteConnectionStringBuilder(prepared.SnapshotConnectionString).DataSource);
+            foreach (var connectionString in new[] { prepared.ConnectionString, prepared.SnapshotConnectionString! })
+            {
+                using var connection = new SqliteConnection(connectionString);
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA journal_mode;";
+                Assert.Equal("wal", command.ExecuteScalar());
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_sqlite_journal_that_already_holds_snapshots_keeps_them_in_its_one_file()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"journal-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, "journal.db");
+        try
+        {
+            using (var connection = new SqliteConnection($"Data Source={file}"))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "CREATE TABLE snapshot (persistence_id TEXT, sequence_number INTEGER); INSERT INTO snapshot VALUES ('topic-1', 500);";
+                command.ExecuteNonQuery();
+            }
+            Assert.Null(PreparedSqlite(file).SnapshotConnectionString);
+            Assert.False(File.Exists(Path.Combine(folder, "journal-snapshots.db")));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_postgres_journal_keeps_its_snapshots_in_the_same_database()
+    {
+        Assert.Null(Prepared("Host=db;Username=app;Database=chat").SnapshotConnectionString);
     }
 }
