@@ -7,10 +7,10 @@ namespace SocketStarter.Tests;
 
 public sealed class JournalSettingsSpec
 {
-    private static JournalSettings Prepared(string connectionString) => JournalSettings.FromConfiguration(
+    private static JournalSettings Prepared(string connectionString, string provider = "PostgreSQL15") => JournalSettings.FromConfiguration(
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["JOURNAL_PROVIDER"] = "PostgreSQL15",
+            ["JOURNAL_PROVIDER"] = provider,
             ["JOURNAL_CONNECTION_STRING"] = connectionString,
         }).Build()).Prepare();
 
@@ -30,11 +30,7 @@ public sealed class JournalSettingsSpec
         Assert.Equal("-c statement_timeout=1000", prepared.Options);
     }
 
-    private static JournalSettings PreparedSqlite(string file) => JournalSettings.FromConfiguration(
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["JOURNAL_CONNECTION_STRING"] = $"Data Source={file}",
-        }).Build()).Prepare();
+    private static JournalSettings PreparedSqlite(string file) => Prepared($"Data Source={file}", JournalSettings.SqliteProvider);
 
     [Fact]
     public void A_sqlite_journal_keeps_its_snapshots_in_a_second_file_both_in_write_ahead_logging()
