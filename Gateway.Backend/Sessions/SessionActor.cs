@@ -76,6 +76,12 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId => $"session-{_sessionId}";
+
+    /// <summary>A session never saves a snapshot: its recovery skips the snapshot store's query (the store answers
+    /// "none" without reading), one of the three queries each session costs when a shard moves or a backend
+    /// starts with hundreds of them remembered.</summary>
+    public override Recovery Recovery => NoSnapshot;
+    private static readonly Recovery NoSnapshot = new(SnapshotSelectionCriteria.None);
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>While another entity works on a step, the next commands wait; answers and retries do not.</summary>

@@ -1,0 +1,128 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Sql;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using SocketStarter.Backend;
+
+namespace SocketStarter.Tests;
+
+/// <summary>
+/// The journal's group commit on a real SQLite file: writes that arrive within the window of the last transaction
+/// wait for it and are committed together; each is confirmed only once committed; a recovery never misses a write
+/// that is still waiting.
+/// </summary>
+public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
+{
+    /// <summary>Long enough that "waits for the window" cannot be mistaken for a slow machine.</summary>
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(3);
+
+    private readonly string _folder;
+
+    public GroupCommitJournalSpec() : this(Directory.CreateTempSubdirectory("group-commit-").FullName)
+    {
+    }
+
+    private GroupCommitJournalSpec(string folder) : base(JournalConfig(folder)) => _folder = folder;
+
+    /// <summary>The SQLite file prepared as a backend prepares it (write-ahead logging), with the group-commit journal.</summary>
+    private static Config JournalConfig(string folder)
+    {
+        var journal = JournalSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["JOURNAL_PROVIDER"] = JournalSettings.SqliteProvider,
+            ["JOURNAL_CONNECTION_STRING"] = $"Data Source={Path.Combine(folder, "journal.db")}",
+        }).Build()).Prepare();
+        return ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
+            akka.persistence.journal.sql {
+              class = "{{typeof(GroupCommitJournal).AssemblyQualifiedName}}"
+              connection-string = "{{journal.ConnectionString}}"
+              provider-name = "{{journal.ProviderName}}"
+              auto-initialize = on
+              group-commit-window = {{Window.TotalMilliseconds}}ms
+            }
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+            """).WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private sealed record Persisted(string PersistenceId, string Event);
+    private sealed record Recovered(string PersistenceId, IReadOnlyList<string> Events);
+
+    /// <summary>Persists each string it is sent and tells the test once it is persisted; tells what it recovered.</summary>
+    private sealed class Writer : ReceivePersistentActor
+    {
+        private readonly List<string> _events = new();
+
+        public Writer(string persistenceId, IActorRef test)
+        {
+            PersistenceId = persistenceId;
+            Recover<string>(_events.Add);
+            Recover<RecoveryCompleted>(_ => test.Tell(new Recovered(persistenceId, _events.ToList())));
+            Command<string>(text => Persist(text, persisted => test.Tell(new Persisted(persistenceId, persisted))));
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    private IActorRef StartWriter(string persistenceId)
+    {
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(persistenceId, TestActor)));
+        ExpectMsg<Recovered>(r => r.PersistenceId == persistenceId);
+        return writer;
+    }
+
+    [Fact]
+    public void Writes_that_arrive_within_the_window_wait_for_it_then_are_all_confirmed_and_kept()
+    {
+        var writers = new[] { "a", "b", "c", "d" }.Select(StartWriter).ToList();
+
+        // After a quiet window the first write goes at once.
+        writers[0].Tell("first");
+        ExpectMsg<Persisted>(p => p.Event == "first", TimeSpan.FromSeconds(5));
+
+        // The next ones share the transaction that the window allows next: not confirmed before it.
+        for (var i = 1; i < writers.Count; i++) writers[i].Tell($"grouped-{i}");
+        ExpectNoMsg(TimeSpan.FromSeconds(1));
+        var confirmed = Enumerable.Range(1, writers.Count - 1).Select(_ => ExpectMsg<Persisted>(Window * 3)).ToList();
+        Assert.Equal(new[] { "b", "c", "d" }, confirmed.Select(p => p.PersistenceId).Order());
+
+        // What was confirmed is in the journal: new incarnations recover it.
+        foreach (var writer in writers) Watch(writer);
+        foreach (var writer in writers)
+        {
+            writer.Tell(PoisonPill.Instance);
+            ExpectTerminated(writer);
+        }
+        foreach (var (id, expected) in new[] { ("a", "first"), ("b", "grouped-1"), ("c", "grouped-2"), ("d", "grouped-3") })
+        {
+            Sys.ActorOf(Props.Create(() => new Writer(id, TestActor)));
+            ExpectMsg<Recovered>(r => r.PersistenceId == id && r.Events.SequenceEqual(new[] { expected }));
+        }
+    }
+
+    [Fact]
+    public void A_recovery_of_an_entity_whose_write_waits_in_the_window_reads_that_write()
+    {
+        var first = StartWriter("e");
+        var waiting = StartWriter("f");
+        first.Tell("opens the window");
+        ExpectMsg<Persisted>(TimeSpan.FromSeconds(2));
+        waiting.Tell("in the window");
+
+        // Another incarnation of the same entity recovering now (as after a hand-off) must see the write.
+        Sys.ActorOf(Props.Create(() => new Writer("f", TestActor)));
+        var messages = new[] { ExpectMsg<object>(Window * 3), ExpectMsg<object>(Window * 3) };
+        Assert.Contains(messages, m => m is Persisted { PersistenceId: "f", Event: "in the window" });
+        Assert.Contains(messages, m => m is Recovered { PersistenceId: "f" } r && r.Events.SequenceEqual(new[] { "in the window" }));
+    }
+}
