@@ -46,9 +46,15 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new FanoutActor());
+    /// <param name="slowReaderGrace">How long a batch some members have not yet written may hold its topic back
+    /// (<see cref="DeliveryReceipt.SlowReaderGrace"/> unless given).</param>
+    public static Props Props(TimeSpan? slowReaderGrace = null)
+    {
+        var grace = slowReaderGrace ?? DeliveryReceipt.SlowReaderGrace;
+        return Akka.Actor.Props.Create(() => new FanoutActor(grace));
+    }
 
-    public FanoutActor()
+    public FanoutActor(TimeSpan slowReaderGrace)
     {
         Receive<Register>(register =>
         {
@@ -110,11 +116,11 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             if (receipt.Confirmed) return;
             _receipts.Add(receipt);
             if (!Timers.IsTimerActive(nameof(CheckReceipts)))
-                Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, DeliveryReceipt.SlowReaderGrace / 5);
+                Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, slowReaderGrace / 5);
         });
         Receive<CheckReceipts>(_ =>
         {
-            var overdue = DateTime.UtcNow - DeliveryReceipt.SlowReaderGrace;
+            var overdue = DateTime.UtcNow - slowReaderGrace;
             foreach (var receipt in _receipts)
                 if (receipt.Created < overdue && receipt.OnlySlowReadersLeft) receipt.Confirm();
             _receipts.RemoveAll(receipt => receipt.Confirmed);
