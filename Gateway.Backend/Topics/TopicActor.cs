@@ -14,8 +14,8 @@ namespace SocketStarter.Gateway.Backend.Topics;
 /// is delivered (one <see cref="FrontendCommands.TopicBatch"/> per frontend node with members) and each publish is
 /// answered, in <c>seq</c> order. Nothing is answered or delivered before it is persisted. Membership changes
 /// (rare) wait until no publish is queued or being written, so a batch never straddles one.
-/// Backpressure: a frontend confirms each batch once its members' sockets have it; while a frontend has
-/// <see cref="DeliveryWindow"/> batches unconfirmed, the topic writes no new batch, so the publishes wait unanswered,
+/// Backpressure: a frontend confirms each batch (and each catch-up) once its members' sockets have it; while a frontend has
+/// <see cref="DeliveryWindow"/> unconfirmed, the topic writes no new batch and sends no catch-up, so the publishes wait unanswered,
 /// and the clients' frames queue at their frontends (held, or refused <c>rate_limited</c> past <c>MAX_QUEUED_WHILE_BUSY</c>
 /// or <c>MAX_QUEUE_WAIT_MS</c>).
 /// The frames themselves are the application's (<see cref="ITopicFrames"/>).
@@ -23,7 +23,7 @@ namespace SocketStarter.Gateway.Backend.Topics;
 public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 {
     private const int SnapshotEvery = 500;
-    /// <summary>Batches a frontend may have unconfirmed before the topic stops writing new ones.</summary>
+    /// <summary>Batches and catch-ups a frontend may have unconfirmed before the topic stops writing and sending more.</summary>
     public const int DeliveryWindow = 4;
     /// <summary>An unconfirmed batch older than this no longer holds the topic back (its frontend may be gone).</summary>
     public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(2);
@@ -220,28 +220,37 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         foreach (var frontend in _state.FrontendsExcept(null))
         {
             frontend.Tell(batch);
-            if (_goneFrontends.Contains(frontend)) continue;
-            if (!_unconfirmed.TryGetValue(frontend, out var sent))
-            {
-                _unconfirmed[frontend] = sent = new();
-                Context.Watch(frontend);
-            }
-            sent.Enqueue((lastSeq, now));
+            AwaitConfirmation(frontend, lastSeq, now);
         }
     }
 
-    /// <summary>Some frontend has a full window of batches unconfirmed (those past the timeout no longer count).</summary>
+    /// <summary>What was sent to <paramref name="frontend"/> up to <paramref name="seq"/> counts in its window until confirmed.</summary>
+    private void AwaitConfirmation(IActorRef frontend, long seq, DateTime now)
+    {
+        if (_goneFrontends.Contains(frontend)) return;
+        if (!_unconfirmed.TryGetValue(frontend, out var sent))
+        {
+            _unconfirmed[frontend] = sent = new();
+            Context.Watch(frontend);
+        }
+        sent.Enqueue((seq, now));
+    }
+
+    /// <summary>Some frontend has a full window unconfirmed (what is past the timeout no longer counts).</summary>
     private bool DeliveryBlocked()
     {
-        var expired = DateTime.UtcNow - DeliveryTimeout;
         var blocked = false;
-        foreach (var (frontend, sent) in _unconfirmed)
-        {
-            while (sent.TryPeek(out var batch) && batch.SentAt < expired) sent.Dequeue();
-            if (sent.Count >= DeliveryWindow) blocked = true;
-        }
+        foreach (var frontend in _unconfirmed.Keys) blocked |= WindowFull(frontend);
         foreach (var idle in _unconfirmed.Where(pair => pair.Value.Count == 0).Select(pair => pair.Key).ToList()) _unconfirmed.Remove(idle);
         return blocked;
+    }
+
+    private bool WindowFull(IActorRef frontend)
+    {
+        if (!_unconfirmed.TryGetValue(frontend, out var sent)) return false;
+        var expired = DateTime.UtcNow - DeliveryTimeout;
+        while (sent.TryPeek(out var oldest) && oldest.SentAt < expired) sent.Dequeue();
+        return sent.Count >= DeliveryWindow;
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
@@ -253,6 +262,17 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     private void HandleSubscribe(TopicCommands.Subscribe subscribe)
     {
+        if (WindowFull(subscribe.Frontend))
+        {
+            // Its frontend has not yet written what it was sent: the catch-up waits, and the topic's publishes behind
+            // it. Clients rejoining with `since` at once (after an outage, or a frontend's clients moving) otherwise
+            // had hundreds of catch-ups (1000 x 150 KB) sent in one burst down one remoting connection; the cluster's
+            // heartbeats queued behind them for 2-3 s, and the only backend was downed as unreachable.
+            _holding = true;
+            Stash.Stash();
+            Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
+            return;
+        }
         var replyTo = Sender;
         PersistThen(_state.DecideSubscribe(subscribe), joined =>
         {
@@ -278,7 +298,10 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             if (bytes > SubscribedHistoryBytes) break;
         }
         var frame = _frames.Subscribed(_name, _state.Presences, history.Take(fits), more: fits < history.Count);
-        subscribe.Frontend.Tell(new FrontendCommands.Subscribe(_topicId, subscribe.SessionId, frame));
+        // A catch-up counts in its frontend's delivery window, like a batch (confirmed up to the topic's last seq).
+        long? confirmSeq = history.Count > 0 ? _state.LastSeq : null;
+        subscribe.Frontend.Tell(new FrontendCommands.Subscribe(_topicId, subscribe.SessionId, frame, confirmSeq));
+        if (confirmSeq is { } seq) AwaitConfirmation(subscribe.Frontend, seq, DateTime.UtcNow);
         foreach (var message in history.Skip(fits))
             subscribe.Frontend.Tell(new FrontendCommands.ToSession(subscribe.SessionId, _frames.Message(_name, message)));
         Answer(replyTo, subscribe);

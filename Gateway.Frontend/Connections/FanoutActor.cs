@@ -54,8 +54,11 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         return Akka.Actor.Props.Create(() => new FanoutActor(grace));
     }
 
+    private readonly TimeSpan _slowReaderGrace;
+
     public FanoutActor(TimeSpan slowReaderGrace)
     {
+        _slowReaderGrace = slowReaderGrace;
         Receive<Register>(register =>
         {
             var route = new Route(register.ConnectionId, register.Connection, register.Writer);
@@ -97,7 +100,15 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             Members(subscribe.TopicId).Add(subscribe.SessionId);
             if (!_sessionTopics.TryGetValue(subscribe.SessionId, out var topics)) _sessionTopics[subscribe.SessionId] = topics = new();
             topics.Add(subscribe.TopicId);
-            if (subscribe.Frame is { } frame) ToSession(subscribe.SessionId, Encode(frame));
+            if (subscribe.Frame is not { } frame) return;
+            if (subscribe.ConfirmSeq is not { } confirmSeq)
+            {
+                ToSession(subscribe.SessionId, Encode(frame));
+                return;
+            }
+            var receipt = new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(subscribe.TopicId, confirmSeq), DateTime.UtcNow);
+            ToSession(subscribe.SessionId, Encode(frame), receipt);
+            Await(receipt);
         });
         Receive<FrontendCommands.Unsubscribe>(unsubscribe =>
         {
@@ -112,11 +123,7 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             var receipt = new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq), DateTime.UtcNow);
             for (var i = 0; i < messages.Frames.Count; i++)
                 HandleTopicFrame(messages.Frames[i], i == messages.Frames.Count - 1 ? receipt : null);
-            receipt.Written();
-            if (receipt.Confirmed) return;
-            _receipts.Add(receipt);
-            if (!Timers.IsTimerActive(nameof(CheckReceipts)))
-                Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, slowReaderGrace / 5);
+            Await(receipt);
         });
         Receive<CheckReceipts>(_ =>
         {
@@ -135,6 +142,16 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             // A client that does not take its close frame in time (a full socket) is not waited for.
             Task.WhenAll(closing).ContinueWith(_ => new Drained(connections.Count), TaskScheduler.Default).PipeTo(Sender);
         });
+    }
+
+    /// <summary>The receipt's frames are queued everywhere: it confirms once they are written, or past the grace.</summary>
+    private void Await(DeliveryReceipt receipt)
+    {
+        receipt.Written();
+        if (receipt.Confirmed) return;
+        _receipts.Add(receipt);
+        if (!Timers.IsTimerActive(nameof(CheckReceipts)))
+            Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, _slowReaderGrace / 5);
     }
 
     /// <param name="receipt">Told when each member's writer has written this frame: the last of a batch.</param>

@@ -34,8 +34,11 @@ public static class FrontendCommands
     public sealed record TopicBatch(string TopicId, IReadOnlyList<TopicFrame> Frames) : IWithTopicId, IWireMessage;
 
     /// <summary>The session is a subscriber of the topic from now on; <paramref name="Frame"/> (the application's answer
-    /// to the subscribe, with the catch-up) goes to it first.</summary>
-    public sealed record Subscribe(string TopicId, string SessionId, string? Frame) : IWithTopicId, IWithSessionId, IWireMessage;
+    /// to the subscribe, with the catch-up) goes to it first. With <paramref name="ConfirmSeq"/>, the fan-out answers
+    /// <see cref="TopicCommands.Delivered"/> with it once the frame is written, as for a batch: a catch-up counts in
+    /// the topic's delivery window.</summary>
+    public sealed record Subscribe(string TopicId, string SessionId, string? Frame, long? ConfirmSeq = null)
+        : IWithTopicId, IWithSessionId, IWireMessage;
 
     /// <summary>The session left the topic; <paramref name="Frame"/> (the application's answer) goes to it last.</summary>
     public sealed record Unsubscribe(string TopicId, string SessionId, string? Frame) : IWithTopicId, IWithSessionId, IWireMessage;

@@ -85,6 +85,21 @@ public sealed class DowningRulesSpec
     }
 
     [Fact]
+    public void The_only_backend_is_never_downed_whoever_cannot_reach_it()
+    {
+        Node[] pair = [.. Cluster.Where(m => m.Address == Fe1 || m.Address == B1)];
+        // Heartbeats delayed both ways (a saturated machine), as each side saw it first, then as both saw it.
+        Assert.Empty(DowningRules.Decide(pair, [new Unreachable(Fe1, B1)]));
+        Assert.Empty(DowningRules.Decide(pair, [new Unreachable(B1, Fe1)]));
+        Assert.Empty(DowningRules.Decide(pair, [new Unreachable(Fe1, B1), new Unreachable(B1, Fe1)]));
+
+        // A backend that joins elsewhere meanwhile takes over: the unreachable one is downed.
+        var replacement = new Address("akka.tcp", "socketstarter", "10.77.0.23", 4054);
+        Node[] replaced = [.. pair, new(replacement, IsFrontend: false, AgeRank: 2)];
+        Assert.Equal([B1], DowningRules.Decide(replaced, [new Unreachable(Fe1, B1), new Unreachable(replacement, B1)]));
+    }
+
+    [Fact]
     public void A_member_with_a_bad_link_is_downed_and_the_members_it_lost_stay()
     {
         // B1 lost both frontends and they lost it: B1 alone goes, not the frontends that observed it.

@@ -95,6 +95,21 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public async Task A_catch_up_is_confirmed_to_its_room_once_the_member_has_it()
+    {
+        var fanout = Sys.ActorOf(FanoutActor.Props(slowReaderGrace: TimeSpan.FromMinutes(5)));
+        var member = new RecordingChannel();
+        fanout.Tell(new FanoutActor.Register("s1", "c1", CreateTestProbe(), member.Writer));
+
+        var socketFull = member.Block();
+        fanout.Tell(new FrontendCommands.Subscribe("lobby", "s1", "{\"history\":[1,2,3]}", ConfirmSeq: 3), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        socketFull.SetResult();
+        ExpectMsg<TopicCommands.Delivered>(d => d.TopicId == "lobby" && d.UpToSeq == 3);
+        Assert.Equal("{\"history\":[1,2,3]}", await member.Next());
+    }
+
+    [Fact]
     public void Acknowledgements_go_to_the_connection_that_sent_the_envelope()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());

@@ -113,6 +113,34 @@ public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Pe
     }
 
     [Fact]
+    public void Catch_ups_to_a_frontend_a_window_behind_wait_until_it_confirms()
+    {
+        var room = StartRoom();
+        var (poster, rejoining) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s0", "alice", poster);
+        Post(room, "s0", "while you were away", "c0:1");
+
+        // Clients of one frontend rejoin at once with `since`: each catch-up counts in that frontend's window.
+        for (var i = 1; i <= TopicActor.DeliveryWindow; i++)
+        {
+            room.Tell(new TopicCommands.Subscribe(_roomId, $"s{i}", ++_opId, $"user{i}", rejoining, Since: 0), TestActor);
+            var caughtUp = rejoining.FishForMessage<FrontendCommands.Subscribe>(s => s.SessionId == $"s{i}");
+            Assert.Single(JsonDocument.Parse(caughtUp.Frame!).RootElement.GetProperty("history").EnumerateArray());
+            ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
+        }
+        rejoining.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+        room.Tell(new TopicCommands.Subscribe(_roomId, "s9", ++_opId, "late", rejoining, Since: 0), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        rejoining.ExpectNoMsg(TimeSpan.Zero);
+
+        // Its members have what it was sent: the next catch-up goes out, and it asks to be confirmed in turn.
+        room.Tell(new TopicCommands.Delivered(_roomId, 1), rejoining);
+        var subscribe = rejoining.FishForMessage<FrontendCommands.Subscribe>(s => s.SessionId == "s9");
+        Assert.Equal(1, subscribe.ConfirmSeq);
+        ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
+    }
+
+    [Fact]
     public void A_join_retried_before_its_answer_arrived_sends_the_catch_up_once()
     {
         var room = StartRoom();

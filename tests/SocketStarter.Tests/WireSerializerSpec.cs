@@ -32,7 +32,8 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         yield return new FrontendCommands.ToSession("s1", """{"type":"registered"}""");
         yield return new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", "s2");
         yield return new FrontendCommands.TopicBatch("lobby", [new FrontendCommands.TopicFrame("lobby", 42, """{"type":"message"}""", null)]);
-        yield return new FrontendCommands.Subscribe("lobby", "s1", """{"type":"joined"}""");
+        yield return new FrontendCommands.Subscribe("lobby", "s1", """{"type":"joined"}""", ConfirmSeq: 7);
+        yield return new FrontendCommands.Subscribe("lobby", "s1", null);
         yield return new FrontendCommands.Unsubscribe("lobby", "s1", null);
         yield return new TopicCommands.Subscribe("lobby", "s1", 5, "alice", frontend, 41);
         yield return new TopicCommands.Unsubscribe("lobby", "s1", 6, Expired: true);
