@@ -7,9 +7,11 @@ using SocketStarter.Shared.Hosting;
 namespace SocketStarter.Backend.Membership;
 
 /// <summary>
-/// A backend in a cluster without any frontend serves nobody, and stays so: when the only seed (a frontend)
-/// restarts, it forms a new cluster of its own and never looks for the old one. So a backend left without a
-/// frontend for <see cref="Grace"/> leaves (its shards handed off) and its host starts over, joining the seeds anew.
+/// A backend that no frontend can reach serves nobody, and may stay so: when the only seed (a frontend) restarts, it
+/// forms a new cluster of its own and never looks for the old one; when it crashed, the only backend is not downed
+/// for it (DowningRules). So a backend without a reachable frontend for <see cref="Grace"/> leaves (its shards handed
+/// off) and its host starts over, joining the seeds anew. Shorter silences (heartbeats late on a saturated machine,
+/// 2-4 s) are waited out.
 /// </summary>
 public sealed class FrontendWatchdogActor : ReceiveActor, IWithTimers
 {
@@ -21,8 +23,9 @@ public sealed class FrontendWatchdogActor : ReceiveActor, IWithTimers
         public override int ExitCode => 0;
     }
 
-    private sealed record CheckAlone;
-    private const string AloneTimer = "alone";
+    private sealed record Start { public static readonly Start Instance = new(); }
+    private sealed record Check { public static readonly Check Instance = new(); }
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -32,33 +35,30 @@ public sealed class FrontendWatchdogActor : ReceiveActor, IWithTimers
     {
         var cluster = Cluster.Get(Context.System);
         var log = Context.GetLogger();
-        Receive<ClusterEvent.IMemberEvent>(_ => Evaluate());
-        Receive<ClusterEvent.CurrentClusterState>(_ => Evaluate());
-        Receive<CheckAlone>(_ =>
+        DateTime? aloneSince = null;
+        Receive<Check>(_ =>
         {
-            if (HasFrontend()) return;
-            log.Warning("No frontend in this cluster for {0}: leaving to join the seeds again", grace);
+            var state = cluster.State;
+            var reachableFrontend = state.Members.Any(member => member.HasRole(ClusterNodeSettings.FrontendRole)
+                && member.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp
+                && !state.Unreachable.Contains(member));
+            if (reachableFrontend)
+            {
+                aloneSince = null;
+                return;
+            }
+            aloneSince ??= DateTime.UtcNow;
+            if (DateTime.UtcNow - aloneSince < grace) return;
+            log.Warning("No frontend reachable in this cluster for {0}: leaving to join the seeds again", grace);
+            Timers.CancelAll();
             CoordinatedShutdown.Get(Context.System).Run(NoFrontendReason.Instance);
         });
 
-        void Evaluate()
-        {
-            if (HasFrontend())
-                Timers.Cancel(AloneTimer);
-            else if (!Timers.IsTimerActive(AloneTimer))
-                Timers.StartSingleTimer(AloneTimer, new CheckAlone(), grace);
-        }
-
-        bool HasFrontend() => cluster.State.Members.Any(member =>
-            member.HasRole(ClusterNodeSettings.FrontendRole) && member.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp);
-
         // Only once this node is a member: before that, the join watchdog is in charge.
+        Receive<Start>(_ => Timers.StartPeriodicTimer(nameof(Check), Check.Instance, CheckEvery));
         var self = Self;
-        cluster.RegisterOnMemberUp(() =>
-            cluster.Subscribe(self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent)));
+        cluster.RegisterOnMemberUp(() => self.Tell(Start.Instance));
     }
-
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 }
 
 public static class FrontendWatchdogHostingExtensions
