@@ -96,7 +96,12 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {
-            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId)) return;
+            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId))
+            {
+                // Its connection is gone: nothing to write, and nothing to hold the topic back for.
+                if (subscribe.ConfirmSeq is { } goneSeq) Sender.Tell(new TopicCommands.Delivered(subscribe.TopicId, goneSeq));
+                return;
+            }
             Members(subscribe.TopicId).Add(subscribe.SessionId);
             if (!_sessionTopics.TryGetValue(subscribe.SessionId, out var topics)) _sessionTopics[subscribe.SessionId] = topics = new();
             topics.Add(subscribe.TopicId);

@@ -110,6 +110,14 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public void A_catch_up_for_a_connection_that_is_gone_is_confirmed_at_once()
+    {
+        var fanout = Sys.ActorOf(FanoutActor.Props(slowReaderGrace: TimeSpan.FromMinutes(5)));
+        fanout.Tell(new FrontendCommands.Subscribe("lobby", "gone", "{\"history\":[1]}", ConfirmSeq: 1), TestActor);
+        ExpectMsg<TopicCommands.Delivered>(d => d.TopicId == "lobby" && d.UpToSeq == 1);
+    }
+
+    [Fact]
     public void Acknowledgements_go_to_the_connection_that_sent_the_envelope()
     {
         var fanout = Sys.ActorOf(FanoutActor.Props());
