@@ -178,7 +178,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         }
         if (_nextEvents.Count > 0 && DeliveryBlocked())
         {
-            Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
+            RecheckDeliverySoon();
             return;
         }
         var (events, effects) = (_nextEvents, _nextEffects);
@@ -245,6 +245,10 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         return blocked;
     }
 
+    /// <summary>Confirmations may not come (a frontend gone, a slow reader): what waits for them looks again shortly.</summary>
+    private void RecheckDeliverySoon() =>
+        Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
+
     private bool WindowFull(IActorRef frontend)
     {
         if (!_unconfirmed.TryGetValue(frontend, out var sent)) return false;
@@ -270,7 +274,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             // heartbeats queued behind them for 2-3 s, and the only backend was downed as unreachable.
             _holding = true;
             Stash.Stash();
-            Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
+            RecheckDeliverySoon();
             return;
         }
         var replyTo = Sender;

@@ -96,24 +96,18 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         Receive<FrontendCommands.ToSession>(message => ToSession(message.SessionId, Encode(message.Frame)));
         Receive<FrontendCommands.Subscribe>(subscribe =>
         {
-            if (!_bySession.ContainsKey(subscribe.SessionId) && !_resumingSessions.ContainsKey(subscribe.SessionId))
+            // A catch-up is confirmed to its topic like a batch; one whose connection is gone, at once.
+            var receipt = subscribe.ConfirmSeq is { } confirmSeq
+                ? new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(subscribe.TopicId, confirmSeq), DateTime.UtcNow)
+                : null;
+            if (_bySession.ContainsKey(subscribe.SessionId) || _resumingSessions.ContainsKey(subscribe.SessionId))
             {
-                // Its connection is gone: nothing to write, and nothing to hold the topic back for.
-                if (subscribe.ConfirmSeq is { } goneSeq) Sender.Tell(new TopicCommands.Delivered(subscribe.TopicId, goneSeq));
-                return;
+                Members(subscribe.TopicId).Add(subscribe.SessionId);
+                if (!_sessionTopics.TryGetValue(subscribe.SessionId, out var topics)) _sessionTopics[subscribe.SessionId] = topics = new();
+                topics.Add(subscribe.TopicId);
+                if (subscribe.Frame is { } frame) ToSession(subscribe.SessionId, Encode(frame), receipt);
             }
-            Members(subscribe.TopicId).Add(subscribe.SessionId);
-            if (!_sessionTopics.TryGetValue(subscribe.SessionId, out var topics)) _sessionTopics[subscribe.SessionId] = topics = new();
-            topics.Add(subscribe.TopicId);
-            if (subscribe.Frame is not { } frame) return;
-            if (subscribe.ConfirmSeq is not { } confirmSeq)
-            {
-                ToSession(subscribe.SessionId, Encode(frame));
-                return;
-            }
-            var receipt = new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(subscribe.TopicId, confirmSeq), DateTime.UtcNow);
-            ToSession(subscribe.SessionId, Encode(frame), receipt);
-            Await(receipt);
+            if (receipt is not null) Await(receipt);
         });
         Receive<FrontendCommands.Unsubscribe>(unsubscribe =>
         {
@@ -132,7 +126,7 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         });
         Receive<CheckReceipts>(_ =>
         {
-            var overdue = DateTime.UtcNow - slowReaderGrace;
+            var overdue = DateTime.UtcNow - _slowReaderGrace;
             foreach (var receipt in _receipts)
                 if (receipt.Created < overdue && receipt.OnlySlowReadersLeft) receipt.Confirm();
             _receipts.RemoveAll(receipt => receipt.Confirmed);
