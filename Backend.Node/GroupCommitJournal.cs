@@ -3,7 +3,10 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Akka.Persistence.Sql;
+using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Journal;
+using Akka.Persistence.Sql.Journal.Dao;
 
 namespace SocketStarter.Backend;
 
@@ -13,8 +16,10 @@ namespace SocketStarter.Backend;
 /// itself only groups what arrives while a transaction is in flight, which at 1,000 posts/s over ten rooms was almost
 /// never: 700-950 transactions (and WAL syncs) a second, each with its own linq2db statement, allocations and thread
 /// wake-ups. A write that arrives after a quiet window starts its transaction at once, so a light load waits for
-/// nothing; only under load do writes wait, for at most the window. Each write is still answered only after its
-/// transaction has committed: acknowledging after persisting is unchanged.
+/// nothing; only under load do writes wait, for at most the window. One transaction is in flight at a time: what
+/// arrives meanwhile is the next one. Each write is still answered only after its transaction has committed:
+/// acknowledging after persisting is unchanged. The rows go in with a prepared INSERT of our own
+/// (<see cref="JournalRowWriter"/>) where it fits, the plugin's write path otherwise.
 /// </summary>
 public sealed class GroupCommitJournal : SqlWriteJournal
 {
@@ -30,7 +35,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private readonly TimeSpan _window;
     private List<Waiting> _waiting = new();
     private bool _flushScheduled;
+    private bool _inFlight;
     private long? _lastTransaction;
+    private readonly JournalRowWriter? _rowWriter;
+    private readonly ByteArrayJournalSerializer _serializer;
 
     /// <summary>
     /// The latest write of each persistence id that is not committed yet. The plugin makes a recovery wait only for
@@ -41,6 +49,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     public GroupCommitJournal(Config journalConfig) : base(journalConfig)
     {
         _window = journalConfig.GetTimeSpan("group-commit-window", TimeSpan.Zero, allowInfinite: false);
+        var journal = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
+        _rowWriter = JournalRowWriter.For(journal);
+        _serializer = new ByteArrayJournalSerializer(journal, Context.System.Serialization, journal.PluginConfig.TagSeparator,
+            journal.TableConfig.EventJournalTable.UseWriterUuidColumn ? Guid.NewGuid().ToString("N") : null);
     }
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
@@ -51,20 +63,23 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var done = new TaskCompletionSource<IImmutableList<Exception>?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiting.Add(new Waiting(writes[0].PersistenceId, writes, done));
         _uncommitted[writes[0].PersistenceId] = done.Task;
-
-        if (!_flushScheduled)
-        {
-            var due = _lastTransaction is { } last ? _window - Stopwatch.GetElapsedTime(last) : TimeSpan.Zero;
-            if (due <= TimeSpan.Zero)
-                WriteWaiting();
-            else
-            {
-                _flushScheduled = true;
-                var self = Self;
-                _ = Task.Delay(due).ContinueWith(_ => self.Tell(Flush.Instance), TaskScheduler.Default);
-            }
-        }
+        WriteWhenDue();
         return done.Task!;
+    }
+
+    /// <summary>What waits goes once the window since the last transaction has passed and none is in flight.</summary>
+    private void WriteWhenDue()
+    {
+        if (_flushScheduled || _inFlight || _waiting.Count == 0) return;
+        var due = _lastTransaction is { } last ? _window - Stopwatch.GetElapsedTime(last) : TimeSpan.Zero;
+        if (due <= TimeSpan.Zero)
+        {
+            WriteWaiting();
+            return;
+        }
+        _flushScheduled = true;
+        var self = Self;
+        _ = Task.Delay(due).ContinueWith(_ => self.Tell(Flush.Instance), TaskScheduler.Default);
     }
 
     protected override bool AroundReceive(Receive receive, object message)
@@ -94,31 +109,34 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                 WriteWaiting();
                 return true;
             case Written written:
+                _inFlight = false;
                 foreach (var waiting in written.Group)
                     if (_uncommitted.TryGetValue(waiting.PersistenceId, out var latest) && latest == waiting.Done.Task)
                         _uncommitted.Remove(waiting.PersistenceId);
+                WriteWhenDue();
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
         }
     }
 
-    /// <summary>Everything waiting, as one write to the plugin (one transaction), each caller answered with its share.</summary>
+    /// <summary>Everything waiting, as one transaction (unless one is in flight), each caller answered with its share.</summary>
     private void WriteWaiting()
     {
-        if (_waiting.Count == 0) return;
+        if (_waiting.Count == 0 || _inFlight) return;
         var group = _waiting;
         _waiting = new();
         _lastTransaction = Stopwatch.GetTimestamp();
+        _inFlight = true;
 
-        Task<IImmutableList<Exception>> written;
+        Task<IImmutableList<Exception>?> written;
         try
         {
-            written = base.WriteMessagesAsync(group.SelectMany(waiting => waiting.Writes).ToList(), CancellationToken.None);
+            written = Write(group.SelectMany(waiting => waiting.Writes).ToList());
         }
         catch (Exception e)
         {
-            written = Task.FromException<IImmutableList<Exception>>(e);
+            written = Task.FromException<IImmutableList<Exception>?>(e);
         }
         var self = Self;
         written.ContinueWith(result =>
@@ -136,6 +154,28 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                 }
             }
             self.Tell(new Written(group));
+        }, TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    /// <summary>
+    /// The rows of these writes in one transaction: ours where they fit, the plugin's otherwise. Answers one entry per
+    /// atomic write (the exception that kept it from being serialized, or null), or null when all were written.
+    /// </summary>
+    private Task<IImmutableList<Exception>?> Write(List<AtomicWrite> writes)
+    {
+        if (_rowWriter is null) return base.WriteMessagesAsync(writes, CancellationToken.None)!;
+        var serialized = _serializer.Serialize(writes, DateTime.UtcNow.Ticks);
+        var rows = serialized.Where(t => t.Success.HasValue).SelectMany(t => t.Success.Value!).ToList();
+        if (!JournalRowWriter.Fits(rows)) return base.WriteMessagesAsync(writes, CancellationToken.None)!;
+        IImmutableList<Exception>? rejected = serialized.Any(t => !t.Success.HasValue)
+            ? serialized.Select(t => t.Success.HasValue ? null! : t.Failure.Value).ToImmutableList()
+            : null;
+        if (rows.Count == 0) return Task.FromResult(rejected);
+        // Off the journal's thread: it goes on taking writes (the next group) while this one waits for its commit.
+        return Task.Run(() => _rowWriter.WriteAsync(rows)).ContinueWith(write =>
+        {
+            write.GetAwaiter().GetResult();
+            return rejected;
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Akka.Persistence.Journal;
 using Akka.Persistence.Sql;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -57,6 +58,16 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
 
     private sealed record Persisted(string PersistenceId, string Event);
     private sealed record Recovered(string PersistenceId, IReadOnlyList<string> Events);
+    private sealed record Rejected(string PersistenceId);
+
+    /// <summary>Tells its writer to persist the text with tags (written to the plugin's tag table).</summary>
+    private sealed record WithTags(string Text);
+
+    /// <summary>An event the journal cannot serialize: its writer's persist is rejected.</summary>
+    private sealed class Unserializable
+    {
+        public string Value => throw new InvalidOperationException("not serializable");
+    }
 
     /// <summary>Persists each string it is sent and tells the test once it is persisted; tells what it recovered.</summary>
     private sealed class Writer : ReceivePersistentActor
@@ -69,7 +80,14 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
             Recover<string>(_events.Add);
             Recover<RecoveryCompleted>(_ => test.Tell(new Recovered(persistenceId, _events.ToList())));
             Command<string>(text => Persist(text, persisted => test.Tell(new Persisted(persistenceId, persisted))));
+            Command<WithTags>(tagged => Persist(new Tagged(tagged.Text, new[] { "tag" }), _ => test.Tell(new Persisted(persistenceId, tagged.Text))));
+            Command<Unserializable>(bad => Persist(bad, _ => { }));
+            _test = test;
         }
+
+        private readonly IActorRef _test;
+
+        protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) => _test.Tell(new Rejected(PersistenceId));
 
         public override string PersistenceId { get; }
     }
@@ -124,5 +142,39 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         var messages = new[] { ExpectMsg<object>(Window * 3), ExpectMsg<object>(Window * 3) };
         Assert.Contains(messages, m => m is Persisted { PersistenceId: "f", Event: "in the window" });
         Assert.Contains(messages, m => m is Recovered { PersistenceId: "f" } r && r.Events.SequenceEqual(new[] { "in the window" }));
+    }
+
+    [Fact]
+    public void An_event_that_cannot_be_serialized_is_rejected_alone_and_tagged_events_are_kept()
+    {
+        var writers = new[] { "g", "h", "i" }.Select(StartWriter).ToList();
+        writers[0].Tell("opens the window");
+        ExpectMsg<Persisted>(TimeSpan.FromSeconds(5));
+
+        // One group (written by our own INSERT): an event the journal cannot serialize and a plain one.
+        writers[0].Tell(new Unserializable());
+        writers[2].Tell("plain");
+        var answers = Enumerable.Range(0, 2).Select(_ => ExpectMsg<object>(Window * 3)).ToList();
+        Assert.Contains(answers, a => a is Rejected { PersistenceId: "g" });
+        Assert.Contains(answers, a => a is Persisted { PersistenceId: "i", Event: "plain" });
+
+        // The next group holds a tagged event (written the plugin's way, with its tag row).
+        writers[1].Tell(new WithTags("tagged"));
+        writers[2].Tell("plain again");
+        answers = Enumerable.Range(0, 2).Select(_ => ExpectMsg<object>(Window * 3)).ToList();
+        Assert.Contains(answers, a => a is Persisted { PersistenceId: "h", Event: "tagged" });
+        Assert.Contains(answers, a => a is Persisted { PersistenceId: "i", Event: "plain again" });
+
+        foreach (var writer in writers) Watch(writer);
+        foreach (var writer in writers)
+        {
+            writer.Tell(PoisonPill.Instance);
+            ExpectTerminated(writer);
+        }
+        foreach (var (id, expected) in new[] { ("g", new[] { "opens the window" }), ("h", new[] { "tagged" }), ("i", new[] { "plain", "plain again" }) })
+        {
+            Sys.ActorOf(Props.Create(() => new Writer(id, TestActor)));
+            ExpectMsg<Recovered>(r => r.PersistenceId == id && r.Events.SequenceEqual(expected), Window * 3);
+        }
     }
 }
