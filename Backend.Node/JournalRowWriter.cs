@@ -41,7 +41,9 @@ public sealed class JournalRowWriter
         var names = new List<string> { columns.Created, columns.Deleted, columns.PersistenceId, columns.SequenceNumber, columns.Message, columns.Manifest, columns.Identifier };
         if (table.UseWriterUuidColumn) names.Add(columns.WriterUuid);
         var target = journal.TableConfig.SchemaName is { Length: > 0 } schema ? $"{Quoted(schema)}.{Quoted(table.Name)}" : Quoted(table.Name);
-        var insert = $"INSERT INTO {target} ({string.Join(", ", names.Select(Quoted))}) VALUES ({string.Join(", ", names.Select((_, i) => $"@p{i}"))})";
+        // Npgsql binds unnamed parameters by position ($1), Microsoft.Data.Sqlite by name.
+        var placeholders = names.Select((_, i) => settings.IsPostgres ? $"${i + 1}" : $"@p{i}");
+        var insert = $"INSERT INTO {target} ({string.Join(", ", names.Select(Quoted))}) VALUES ({string.Join(", ", placeholders)})";
         var connectionString = journal.ConnectionString;
         return settings.IsSqlite
             ? new JournalRowWriter(() => new SqliteConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: false)
