@@ -6,7 +6,6 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Journal;
-using Akka.Persistence.Sql.Journal.Dao;
 
 namespace SocketStarter.Backend;
 
@@ -38,7 +37,6 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private bool _inFlight;
     private long? _lastTransaction;
     private readonly JournalRowWriter? _rowWriter;
-    private readonly ByteArrayJournalSerializer _serializer;
 
     /// <summary>
     /// The latest write of each persistence id that is not committed yet. The plugin makes a recovery wait only for
@@ -49,10 +47,8 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     public GroupCommitJournal(Config journalConfig) : base(journalConfig)
     {
         _window = journalConfig.GetTimeSpan("group-commit-window", TimeSpan.Zero, allowInfinite: false);
-        var journal = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
-        _rowWriter = JournalRowWriter.For(journal);
-        _serializer = new ByteArrayJournalSerializer(journal, Context.System.Serialization, journal.PluginConfig.TagSeparator,
-            journal.TableConfig.EventJournalTable.UseWriterUuidColumn ? Guid.NewGuid().ToString("N") : null);
+        _rowWriter = JournalRowWriter.For(new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration)),
+            Context.System.Serialization);
     }
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
@@ -158,25 +154,13 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     }
 
     /// <summary>
-    /// The rows of these writes in one transaction: ours where they fit, the plugin's otherwise. Answers one entry per
-    /// atomic write (the exception that kept it from being serialized, or null), or null when all were written.
+    /// These writes in one transaction: ours where they fit, the plugin's otherwise. Answers one entry per atomic write
+    /// (the exception that kept it from being serialized, or null), or null when all were written.
     /// </summary>
     private Task<IImmutableList<Exception>?> Write(List<AtomicWrite> writes)
     {
-        if (_rowWriter is null) return base.WriteMessagesAsync(writes, CancellationToken.None)!;
-        var serialized = _serializer.Serialize(writes, DateTime.UtcNow.Ticks);
-        var rows = serialized.Where(t => t.Success.HasValue).SelectMany(t => t.Success.Value!).ToList();
-        if (!JournalRowWriter.Fits(rows)) return base.WriteMessagesAsync(writes, CancellationToken.None)!;
-        IImmutableList<Exception>? rejected = serialized.Any(t => !t.Success.HasValue)
-            ? serialized.Select(t => t.Success.HasValue ? null! : t.Failure.Value).ToImmutableList()
-            : null;
-        if (rows.Count == 0) return Task.FromResult(rejected);
-        // Off the journal's thread: it goes on taking writes (the next group) while this one waits for its commit.
-        return Task.Run(() => _rowWriter.WriteAsync(rows)).ContinueWith(write =>
-        {
-            write.GetAwaiter().GetResult();
-            return rejected;
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        if (_rowWriter is { } rowWriter && JournalRowWriter.Fits(writes)) return rowWriter.WriteAsync(writes);
+        return base.WriteMessagesAsync(writes, CancellationToken.None)!;
     }
 
     protected override void PostStop()

@@ -1,5 +1,9 @@
+using System.Collections.Immutable;
 using System.Data.Common;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
 using Akka.Persistence.Sql.Config;
+using Akka.Persistence.Sql.Journal.Dao;
 using Akka.Persistence.Sql.Journal.Types;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -12,7 +16,8 @@ namespace SocketStarter.Backend;
 /// The plugin's path (linq2db's multi-row bulk copy) built and optimized a new SQL text for every transaction, with
 /// each event's bytes written into it as a hex literal, and SQLite parsed that text again: about a third of the bytes
 /// the backend allocated per post (docs/profile.md). Only the common shape is written here: the tag-table mode with
-/// rows that carry no tags, on SQLite or PostgreSQL; anything else goes the plugin's way (<see cref="For"/>).
+/// rows that carry no tags, on SQLite or PostgreSQL; anything else goes the plugin's way (<see cref="For"/>,
+/// <see cref="Fits"/>).
 /// </summary>
 public sealed class JournalRowWriter
 {
@@ -20,17 +25,20 @@ public sealed class JournalRowWriter
     private readonly string _insert;
     private readonly bool _writerUuid;
     private readonly bool _isPostgres;
+    /// <summary>The plugin's own: the rows are what it would have written.</summary>
+    private readonly ByteArrayJournalSerializer _serializer;
 
-    private JournalRowWriter(Func<DbConnection> open, string insert, bool writerUuid, bool isPostgres)
+    private JournalRowWriter(Func<DbConnection> open, string insert, bool writerUuid, bool isPostgres, ByteArrayJournalSerializer serializer)
     {
         _open = open;
         _insert = insert;
         _writerUuid = writerUuid;
         _isPostgres = isPostgres;
+        _serializer = serializer;
     }
 
     /// <summary>A writer for this journal's table, or null where the plugin's own path must write (other databases or tag modes).</summary>
-    public static JournalRowWriter? For(JournalConfig journal)
+    public static JournalRowWriter? For(JournalConfig journal, Akka.Serialization.Serialization serialization)
     {
         if (journal.PluginConfig.TagMode != TagMode.TagTable || journal.TableConfig.UseEventManifestColumn) return null;
         var settings = new JournalSettings(journal.ProviderName, journal.ConnectionString);
@@ -44,19 +52,40 @@ public sealed class JournalRowWriter
         // Npgsql binds unnamed parameters by position ($1), Microsoft.Data.Sqlite by name.
         var placeholders = names.Select((_, i) => settings.IsPostgres ? $"${i + 1}" : $"@p{i}");
         var insert = $"INSERT INTO {target} ({string.Join(", ", names.Select(Quoted))}) VALUES ({string.Join(", ", placeholders)})";
+        var serializer = new ByteArrayJournalSerializer(journal, serialization, journal.PluginConfig.TagSeparator,
+            table.UseWriterUuidColumn ? Guid.NewGuid().ToString("N") : null);
         var connectionString = journal.ConnectionString;
         return settings.IsSqlite
-            ? new JournalRowWriter(() => new SqliteConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: false)
-            : new JournalRowWriter(() => new NpgsqlConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: true);
+            ? new JournalRowWriter(() => new SqliteConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: false, serializer)
+            : new JournalRowWriter(() => new NpgsqlConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: true, serializer);
     }
 
     private static string Quoted(string name) => $"\"{name.Replace("\"", "\"\"")}\"";
 
-    /// <summary>Whether every row fits this writer (no tags to write into the tag table).</summary>
-    public static bool Fits(IEnumerable<JournalRow> rows) => rows.All(row => row.TagArray.Length == 0);
+    /// <summary>Whether every event fits this writer: none is tagged (tags go into the plugin's tag table). Asked
+    /// before anything is serialized, so writes that go the plugin's way are serialized once, by the plugin.</summary>
+    public static bool Fits(IEnumerable<AtomicWrite> writes) =>
+        writes.All(write => write.Payload is not IEnumerable<IPersistentRepresentation> events
+            || events.All(e => e.Payload is not Tagged { Tags.Count: > 0 }));
+
+    /// <summary>
+    /// The events of these writes in one transaction. Answers one entry per atomic write (the exception that kept it
+    /// from being serialized, or null), or null when all were written; faults if the transaction did not commit.
+    /// </summary>
+    public async Task<IImmutableList<Exception>?> WriteAsync(IReadOnlyList<AtomicWrite> writes)
+    {
+        var serialized = _serializer.Serialize(writes, DateTime.UtcNow.Ticks);
+        var rows = serialized.Where(t => t.Success.HasValue).SelectMany(t => t.Success.Value!).ToList();
+        IImmutableList<Exception>? rejected = serialized.Any(t => !t.Success.HasValue)
+            ? serialized.Select(t => t.Success.HasValue ? null! : t.Failure.Value).ToImmutableList()
+            : null;
+        // Off the caller's thread (the journal's): it goes on taking writes (the next group) while this one commits.
+        if (rows.Count > 0) await Task.Run(() => WriteRowsAsync(rows));
+        return rejected;
+    }
 
     /// <summary>All rows in one transaction; returns once it has committed (and SQLite has synced its log), throws if it did not.</summary>
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows)
+    private async Task WriteRowsAsync(IReadOnlyList<JournalRow> rows)
     {
         await using var connection = _open();
         await connection.OpenAsync();
