@@ -18,7 +18,8 @@ namespace SocketStarter.Backend;
 /// nothing; only under load do writes wait, for at most the window. One transaction is in flight at a time: what
 /// arrives meanwhile is the next one. Each write is still answered only after its transaction has committed:
 /// acknowledging after persisting is unchanged. The rows go in with a prepared INSERT of our own
-/// (<see cref="JournalRowWriter"/>) where it fits, the plugin's write path otherwise.
+/// (<see cref="JournalRowWriter"/>) where it fits, the plugin's write path otherwise; recoveries read with SQL of our
+/// own (<see cref="JournalRowReader"/>) where it fits.
 /// </summary>
 public sealed class GroupCommitJournal : SqlWriteJournal
 {
@@ -37,6 +38,9 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private bool _inFlight;
     private long? _lastTransaction;
     private readonly JournalRowWriter? _rowWriter;
+    /// <summary>Only with group commit on: its wait for uncommitted writes (<see cref="AroundReceive"/>) is what makes a
+    /// recovery read after them; the plugin's own wait covers only its own writes.</summary>
+    private readonly JournalRowReader? _rowReader;
 
     /// <summary>
     /// The latest write of each persistence id that is not committed yet. The plugin makes a recovery wait only for
@@ -47,9 +51,22 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     public GroupCommitJournal(Config journalConfig) : base(journalConfig)
     {
         _window = journalConfig.GetTimeSpan("group-commit-window", TimeSpan.Zero, allowInfinite: false);
-        _rowWriter = JournalRowWriter.For(new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration)),
-            Context.System.Serialization);
+        var journal = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
+        _rowWriter = JournalRowWriter.For(journal, Context.System.Serialization);
+        _rowReader = _window > TimeSpan.Zero ? JournalRowReader.For(journal, Context.System.Serialization) : null;
     }
+
+    // Off the journal's thread: the SQLite driver does its I/O synchronously, and the journal goes on taking writes.
+    public override Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback) =>
+        _rowReader is { } reader
+            ? Task.Run(() => reader.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max, recoveryCallback))
+            : base.ReplayMessagesAsync(context, persistenceId, fromSequenceNr, toSequenceNr, max, recoveryCallback);
+
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
+        _rowReader is { } reader
+            ? Task.Run(() => reader.HighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken), cancellationToken)
+            : base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {

@@ -1,11 +1,9 @@
 using System.Collections.Immutable;
-using System.Data.Common;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Journal.Dao;
 using Akka.Persistence.Sql.Journal.Types;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace SocketStarter.Backend;
@@ -15,52 +13,36 @@ namespace SocketStarter.Backend;
 /// plugin's own table (its names and columns, read from its configuration), so the plugin reads them back as its own.
 /// The plugin's path (linq2db's multi-row bulk copy) built and optimized a new SQL text for every transaction, with
 /// each event's bytes written into it as a hex literal, and SQLite parsed that text again: about a third of the bytes
-/// the backend allocated per post (docs/profile.md). Only the common shape is written here: the tag-table mode with
-/// rows that carry no tags, on SQLite or PostgreSQL; anything else goes the plugin's way (<see cref="For"/>,
-/// <see cref="Fits"/>).
+/// the backend allocated per post (docs/profile.md). Only rows that carry no tags are written here, into a table of
+/// the shape <see cref="JournalTable"/> supports; anything else goes the plugin's way (<see cref="For"/>, <see cref="Fits"/>).
 /// </summary>
 public sealed class JournalRowWriter
 {
-    private readonly Func<DbConnection> _open;
+    private readonly JournalTable _table;
     private readonly string _insert;
-    private readonly bool _writerUuid;
-    private readonly bool _isPostgres;
     /// <summary>The plugin's own: the rows are what it would have written.</summary>
     private readonly ByteArrayJournalSerializer _serializer;
 
-    private JournalRowWriter(Func<DbConnection> open, string insert, bool writerUuid, bool isPostgres, ByteArrayJournalSerializer serializer)
+    private JournalRowWriter(JournalTable table, string insert, ByteArrayJournalSerializer serializer)
     {
-        _open = open;
+        _table = table;
         _insert = insert;
-        _writerUuid = writerUuid;
-        _isPostgres = isPostgres;
         _serializer = serializer;
     }
 
     /// <summary>A writer for this journal's table, or null where the plugin's own path must write (other databases or tag modes).</summary>
     public static JournalRowWriter? For(JournalConfig journal, Akka.Serialization.Serialization serialization)
     {
-        if (journal.PluginConfig.TagMode != TagMode.TagTable || journal.TableConfig.UseEventManifestColumn) return null;
-        var settings = new JournalSettings(journal.ProviderName, journal.ConnectionString);
-        if (!settings.IsSqlite && !settings.IsPostgres) return null;
-
-        var table = journal.TableConfig.EventJournalTable;
-        var columns = table.ColumnNames;
+        if (JournalTable.For(journal) is not { } table) return null;
+        var columns = table.Columns;
         var names = new List<string> { columns.Created, columns.Deleted, columns.PersistenceId, columns.SequenceNumber, columns.Message, columns.Manifest, columns.Identifier };
-        if (table.UseWriterUuidColumn) names.Add(columns.WriterUuid);
-        var target = journal.TableConfig.SchemaName is { Length: > 0 } schema ? $"{Quoted(schema)}.{Quoted(table.Name)}" : Quoted(table.Name);
-        // Npgsql binds unnamed parameters by position ($1), Microsoft.Data.Sqlite by name.
-        var placeholders = names.Select((_, i) => settings.IsPostgres ? $"${i + 1}" : $"@p{i}");
-        var insert = $"INSERT INTO {target} ({string.Join(", ", names.Select(Quoted))}) VALUES ({string.Join(", ", placeholders)})";
+        if (table.UsesWriterUuid) names.Add(columns.WriterUuid);
+        var insert = $"INSERT INTO {table.Name} ({string.Join(", ", names.Select(JournalTable.Quoted))}) " +
+                     $"VALUES ({string.Join(", ", names.Select((_, i) => table.Placeholder(i)))})";
         var serializer = new ByteArrayJournalSerializer(journal, serialization, journal.PluginConfig.TagSeparator,
-            table.UseWriterUuidColumn ? Guid.NewGuid().ToString("N") : null);
-        var connectionString = journal.ConnectionString;
-        return settings.IsSqlite
-            ? new JournalRowWriter(() => new SqliteConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: false, serializer)
-            : new JournalRowWriter(() => new NpgsqlConnection(connectionString), insert, table.UseWriterUuidColumn, isPostgres: true, serializer);
+            table.UsesWriterUuid ? Guid.NewGuid().ToString("N") : null);
+        return new JournalRowWriter(table, insert, serializer);
     }
-
-    private static string Quoted(string name) => $"\"{name.Replace("\"", "\"\"")}\"";
 
     /// <summary>Whether every event fits this writer: none is tagged (tags go into the plugin's tag table). Asked
     /// before anything is serialized, so writes that go the plugin's way are serialized once, by the plugin.</summary>
@@ -87,11 +69,10 @@ public sealed class JournalRowWriter
     /// <summary>All rows in one transaction; returns once it has committed (and SQLite has synced its log), throws if it did not.</summary>
     private async Task WriteRowsAsync(IReadOnlyList<JournalRow> rows)
     {
-        await using var connection = _open();
-        await connection.OpenAsync();
+        await using var connection = await _table.OpenAsync();
         // SQLite: BEGIN IMMEDIATE (the driver's default for a writer), the file's write lock taken at the start.
         await using var transaction = await connection.BeginTransactionAsync();
-        if (_isPostgres)
+        if (_table.IsPostgres)
         {
             // One round trip for the whole group.
             await using var batch = ((NpgsqlConnection)connection).CreateBatch();
@@ -110,18 +91,12 @@ public sealed class JournalRowWriter
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = _insert;
-            var parameters = Values(rows[0]).Select((_, i) =>
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = $"@p{i}";
-                command.Parameters.Add(parameter);
-                return parameter;
-            }).ToArray();
+            _table.Bind(command, Values(rows[0]).ToArray());
             command.Prepare();
             foreach (var row in rows)
             {
                 var i = 0;
-                foreach (var value in Values(row)) parameters[i++].Value = value;
+                foreach (var value in Values(row)) command.Parameters[i++].Value = value;
                 command.ExecuteNonQuery();
             }
         }
@@ -137,6 +112,6 @@ public sealed class JournalRowWriter
         yield return row.Message;
         yield return (object?)row.Manifest ?? DBNull.Value;
         yield return (object?)row.Identifier ?? DBNull.Value;
-        if (_writerUuid) yield return (object?)row.WriterUuid ?? DBNull.Value;
+        if (_table.UsesWriterUuid) yield return (object?)row.WriterUuid ?? DBNull.Value;
     }
 }

@@ -12,7 +12,7 @@ namespace SocketStarter.Tests;
 /// <summary>
 /// The journal's group commit on a real SQLite file: writes that arrive within the window of the last transaction
 /// wait for it and are committed together; each is confirmed only once committed; a recovery never misses a write
-/// that is still waiting.
+/// that is still waiting; recoveries (read with the journal's own SQL) replay what is kept, in order, across batches.
 /// </summary>
 public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
 {
@@ -44,6 +44,8 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
               provider-name = "{{journal.ProviderName}}"
               auto-initialize = on
               group-commit-window = {{Window.TotalMilliseconds}}ms
+              # Small, so that a replay of a few events already takes several batches.
+              replay-batch-size = 2
             }
             akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
             """).WithFallback(SqlPersistence.DefaultConfiguration);
@@ -57,11 +59,17 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     private sealed record Persisted(string PersistenceId, string Event);
-    private sealed record Recovered(string PersistenceId, IReadOnlyList<string> Events);
+    private sealed record Recovered(string PersistenceId, IReadOnlyList<string> Events, long LastSequenceNr);
     private sealed record Rejected(string PersistenceId);
 
     /// <summary>Tells its writer to persist the text with tags (written to the plugin's tag table).</summary>
     private sealed record WithTags(string Text);
+
+    /// <summary>Tells its writer to persist these texts in one write.</summary>
+    private sealed record Several(string[] Texts);
+
+    /// <summary>Tells its writer to delete its events up to this sequence number.</summary>
+    private sealed record DeleteUpTo(long SequenceNr);
 
     /// <summary>An event the journal cannot serialize: its writer's persist is rejected.</summary>
     private sealed class Unserializable
@@ -75,16 +83,22 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         private readonly List<string> _events = new();
         private readonly IActorRef _test;
 
-        public Writer(string persistenceId, IActorRef test)
+        public Writer(string persistenceId, IActorRef test, Recovery? recovery = null)
         {
             PersistenceId = persistenceId;
             _test = test;
+            Recovery = recovery ?? Recovery.Default;
             Recover<string>(_events.Add);
-            Recover<RecoveryCompleted>(_ => test.Tell(new Recovered(persistenceId, _events.ToList())));
+            Recover<RecoveryCompleted>(_ => test.Tell(new Recovered(persistenceId, _events.ToList(), LastSequenceNr)));
             Command<string>(text => Persist(text, persisted => test.Tell(new Persisted(persistenceId, persisted))));
             Command<WithTags>(tagged => Persist(new Tagged(tagged.Text, new[] { "tag" }), _ => test.Tell(new Persisted(persistenceId, tagged.Text))));
             Command<Unserializable>(bad => Persist(bad, _ => { }));
+            Command<Several>(several => PersistAll(several.Texts, persisted => test.Tell(new Persisted(persistenceId, persisted))));
+            Command<DeleteUpTo>(delete => DeleteMessages(delete.SequenceNr));
+            Command<DeleteMessagesSuccess>(deleted => test.Tell(deleted));
         }
+
+        public override Recovery Recovery { get; }
 
         protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) => _test.Tell(new Rejected(PersistenceId));
 
@@ -93,7 +107,7 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef StartWriter(string persistenceId)
     {
-        var writer = Sys.ActorOf(Props.Create(() => new Writer(persistenceId, TestActor)));
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(persistenceId, TestActor, null)));
         ExpectMsg<Recovered>(r => r.PersistenceId == persistenceId);
         return writer;
     }
@@ -109,7 +123,7 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         }
         foreach (var (id, events) in expected)
         {
-            Sys.ActorOf(Props.Create(() => new Writer(id, TestActor)));
+            Sys.ActorOf(Props.Create(() => new Writer(id, TestActor, null)));
             ExpectMsg<Recovered>(r => r.PersistenceId == id && r.Events.SequenceEqual(events), Window * 3);
         }
     }
@@ -143,7 +157,7 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         waiting.Tell("in the window");
 
         // Another incarnation of the same entity recovering now (as after a hand-off) must see the write.
-        Sys.ActorOf(Props.Create(() => new Writer("f", TestActor)));
+        Sys.ActorOf(Props.Create(() => new Writer("f", TestActor, null)));
         var messages = new[] { ExpectMsg<object>(Window * 3), ExpectMsg<object>(Window * 3) };
         Assert.Contains(messages, m => m is Persisted { PersistenceId: "f", Event: "in the window" });
         Assert.Contains(messages, m => m is Recovered { PersistenceId: "f" } r && r.Events.SequenceEqual(new[] { "in the window" }));
@@ -177,5 +191,41 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         using var tagRows = journal.CreateCommand();
         tagRows.CommandText = "SELECT persistence_id FROM tags WHERE tag = 'tag'";
         Assert.Equal("h", tagRows.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_recovery_replays_what_is_kept_in_order_across_batches_and_numbering_goes_on_after_deleted_events()
+    {
+        var writer = StartWriter("j");
+        writer.Tell(new Several(["1", "2", "3", "4", "5"]));
+        Assert.Equal(new[] { "1", "2", "3", "4", "5" }, Enumerable.Range(0, 5).Select(_ => ExpectMsg<Persisted>(Window * 3).Event));
+
+        // Five events in batches of two, and a recovery that asks for at most three of them.
+        StopAllThenRecover([writer], ("j", ["1", "2", "3", "4", "5"]));
+        Sys.ActorOf(Props.Create(() => new Writer("j", TestActor, new Recovery(SnapshotSelectionCriteria.None, long.MaxValue, 3))));
+        ExpectMsg<Recovered>(r => r.PersistenceId == "j" && r.Events.SequenceEqual(new[] { "1", "2", "3" }), Window * 3);
+
+        // Deleted events are not replayed.
+        var current = Sys.ActorOf(Props.Create(() => new Writer("j", TestActor, null)));
+        ExpectMsg<Recovered>(r => r.PersistenceId == "j");
+        current.Tell(new DeleteUpTo(2));
+        ExpectMsg<DeleteMessagesSuccess>(Window * 3);
+        StopAllThenRecover([current], ("j", ["3", "4", "5"]));
+
+        // With every event deleted, a new incarnation still numbers its next event 6: one that numbered it 1 would
+        // have written over the entity's history as the journal's readers see it.
+        current = Sys.ActorOf(Props.Create(() => new Writer("j", TestActor, null)));
+        ExpectMsg<Recovered>(r => r.PersistenceId == "j");
+        current.Tell(new DeleteUpTo(5));
+        ExpectMsg<DeleteMessagesSuccess>(Window * 3);
+        StopAllThenRecover([current], ("j", []));
+        current = LastSender;
+        current.Tell("6");
+        ExpectMsg<Persisted>(p => p.Event == "6", Window * 3);
+        Watch(current);
+        current.Tell(PoisonPill.Instance);
+        ExpectTerminated(current);
+        Sys.ActorOf(Props.Create(() => new Writer("j", TestActor, null)));
+        ExpectMsg<Recovered>(r => r.PersistenceId == "j" && r.Events.SequenceEqual(new[] { "6" }) && r.LastSequenceNr == 6, Window * 3);
     }
 }
