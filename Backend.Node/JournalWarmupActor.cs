@@ -10,7 +10,9 @@ namespace SocketStarter.Backend;
 /// queries are compiled before this backend joins the cluster. A backend that joined cold took the shards handed
 /// to it with every first recovery paying for linq2db's query compilation at once: on 2 cores, under load, loading
 /// the remembered sessions of 20 shards ran past <c>updating-state-timeout</c>, the shards restarted after a
-/// back-off, and clients stalled 7-18 s after a rolling restart (docs/benchmarks.md). Nothing is written.
+/// back-off, and clients stalled 7-18 s after a rolling restart (docs/benchmarks.md). Replays now read with our own
+/// SQL (<see cref="JournalRowReader"/>), but the plugin still creates its tables at start and loads snapshots with
+/// linq2db: those are what this compiles now, off the path of the first rooms' recoveries. Nothing is written.
 /// </summary>
 public sealed class JournalWarmupActor : ReceiveActor
 {
