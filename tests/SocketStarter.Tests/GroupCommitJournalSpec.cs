@@ -155,6 +155,9 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         first.Tell("opens the window");
         ExpectMsg<Persisted>(TimeSpan.FromSeconds(2));
         waiting.Tell("in the window");
+        // The write has reached the journal and waits there, unconfirmed: without this pause the new incarnation's
+        // replay could reach the journal before the write did (1 CI run in several), and then rightly read nothing.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         // Another incarnation of the same entity recovering now (as after a hand-off) must see the write.
         Sys.ActorOf(Props.Create(() => new Writer("f", TestActor, null)));
