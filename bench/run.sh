@@ -11,8 +11,9 @@
 #   bench/run.sh --restart [N] [kill]  the graceful restart (or SIGKILL and restart) of one of N backends (default
 #                           2) only, 30 s of load so that the restarted backend's whole share comes back within it
 #                           (about a minute and a half); prints its row
-#   bench/run.sh --steady [N]  SocketStarter alone at 200 x 5 after the warm-up, N runs (default 3) on one cluster
-#                           (about a minute): for A/B runs of a change to the steady state; prints its rows
+#   bench/run.sh --steady [N [clients rate]]  SocketStarter alone at 200 x 5 (or clients x rate) after the warm-up,
+#                           N runs (default 3) on one cluster (about a minute): for A/B runs of a change to the steady
+#                           state; prints its rows
 #   bench/run.sh --cold [N]  SocketStarter alone at 200 x 5 for the first 20 s of N fresh clusters (default 3)
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
@@ -27,6 +28,7 @@ restart_backends=2; [[ $restart_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && restart_ba
 restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fault=kill
 steady_only=0; [[ ${1:-} == --steady ]] && { steady_only=1; quick=1; }
 steady_runs=3; [[ $steady_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && steady_runs=$2
+steady_load="200 5"; [[ $steady_only == 1 && ${3:-} =~ ^[0-9]+$ && ${4:-} =~ ^[0-9]+$ ]] && steady_load="$3 $4"
 cold_only=0; [[ ${1:-} == --cold ]] && { cold_only=1; quick=1; }
 cold_runs=3; [[ $cold_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && cold_runs=$2
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
@@ -121,7 +123,7 @@ measure_cold_start() {
 
 idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 4"); systems=(raw signalr socketstarter)
 [[ $quick == 1 ]] && { loads=("200 5" "1000 4"); systems=(raw socketstarter); }
-[[ $steady_only == 1 ]] && { loads=(); for ((i = 0; i < steady_runs; i++)); do loads+=("200 5"); done; systems=(socketstarter); }
+[[ $steady_only == 1 ]] && { loads=(); for ((i = 0; i < steady_runs; i++)); do loads+=("$steady_load"); done; systems=(socketstarter); }
 
 [[ $rolling_only == 1 || $restart_only == 1 || $cold_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
