@@ -13,7 +13,7 @@
 #                           (about a minute and a half); prints its row
 #   bench/run.sh --steady [N [clients rate]]  SocketStarter alone at 200 x 5 (or clients x rate) after the warm-up,
 #                           N runs (default 3) on one cluster (about a minute): for A/B runs of a change to the steady
-#                           state; prints its rows
+#                           state; prints its rows. STEADY_BACKENDS=n runs it on n backends (one SQLite file)
 #   bench/run.sh --cold [N]  SocketStarter alone at 200 x 5 for the first 20 s of N fresh clusters (default 3)
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
@@ -129,7 +129,7 @@ idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 3" "1000 
 for system in "${systems[@]}"; do
   echo "== $system"
   metrics_args=()
-  start() { if [[ $system == socketstarter ]]; then start_socketstarter 1 "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
+  start() { if [[ $system == socketstarter ]]; then start_socketstarter "$([[ $steady_only == 1 ]] && echo "${STEADY_BACKENDS:-1}" || echo 1)" "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
   if [[ $system == socketstarter && $quick == 0 ]]; then
     measure_cold_start
   fi

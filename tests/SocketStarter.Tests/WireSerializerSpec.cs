@@ -96,6 +96,24 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
     }
 
     [Fact]
+    public void A_frame_inside_a_contract_costs_its_own_bytes_plus_its_quotes_escapes()
+    {
+        // A chat frame with quotes, markup and non-ASCII text, as the topics send a batch of them to every frontend.
+        // (A character beyond the BMP, an emoji, is still written as two \u escapes: System.Text.Json always does that.)
+        var frame = """{"type":"message","room":"lobby","seq":7,"from":"alice","text":"héllo <b>&</b> 'x' + ü","ts":1}""";
+        var batch = new FrontendCommands.TopicBatch("lobby", [new FrontendCommands.TopicFrame("lobby", 7, frame, null)]);
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(batch);
+        var bytes = serializer.ToBinary(batch);
+        var back = (FrontendCommands.TopicBatch)serializer.FromBinary(bytes, serializer.Manifest(batch));
+        Assert.Equal(frame, back.Frames.Single().Frame);
+        // Each quote becomes \" (one byte more), nothing else is escaped (the default encoder wrote \u0022 and \uXXXX:
+        // a third more bytes on every hop).
+        var quotes = frame.Count(c => c == '"');
+        var envelope = serializer.ToBinary(batch with { Frames = [new FrontendCommands.TopicFrame("lobby", 7, "", null)] }).Length;
+        Assert.Equal(envelope + System.Text.Encoding.UTF8.GetByteCount(frame) + quotes, bytes.Length);
+    }
+
+    [Fact]
     public void Actor_references_survive_the_trip()
     {
         var probe = CreateTestProbe();
