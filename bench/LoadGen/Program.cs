@@ -5,6 +5,7 @@ using SocketStarter.Bench.LoadGen;
 
 // LoadGen chat --system socketstarter|raw|signalr --url URL --clients N --rooms R --rate MSG_PER_S --seconds S
 //              [--pids PID,...] [--backend-metrics URL] [--scenario NAME] [--fault-at S --fault-cmd "shell command"]
+//              [--warmup S]  first S seconds at 200 x 5 on other connections and rooms, not recorded (the generator's JIT)
 // LoadGen idle --system ... --url URL --clients N --pids PID [--hold S]
 //              --hold: keep the connections S seconds after measuring, e.g. for dotnet-gcdump (docs/profile.md)
 // Prints one JSON object with the figures.
@@ -78,6 +79,12 @@ static async Task<object> Idle(Options o)
 
 static async Task<object> Chat(Options o)
 {
+    // The generator's own warm-up: a fresh process runs its receive and send paths as tier-0 code on a cold thread pool
+    // while two saturated cores leave its JIT little time; at 1000 x 4 that alone put 2 s on the p99 of every system
+    // (docs/benchmarks.md, 2026-12-06). Its own clients and rooms at 200 x 5, nothing recorded, then the measured run.
+    if (o.WarmupSeconds > 0)
+        await Chat(o with { Clients = 200, Rooms = 10, Rate = 5, Seconds = o.WarmupSeconds, WarmupSeconds = 0, Pids = [], BackendMetrics = null,
+                            FaultCommand = null, Scenario = "warmup" });
     var run = Guid.NewGuid().ToString("N")[..6];
     string RoomOf(int i) => $"bench{run}r{i % o.Rooms}";
     var clients = await ConnectAll(o, run, RoomOf);
@@ -143,7 +150,8 @@ static async Task<object> Chat(Options o)
     var distinctLive = receivers.Sum(r => (long)r.Distinct);
 
     // After a crash a client may see a gap (docs/protocol.md): what `join` with `since` returns was not lost.
-    await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), 0, receivers[i].Recover)));
+    // (Not after the warm-up: its catch-up of every client would be a burst just before the measured run.)
+    if (o.Scenario != "warmup") await Task.WhenAll(clients.Select((c, i) => c.CatchUpAsync(RoomOf(i), 0, receivers[i].Recover)));
     var distinct = receivers.Sum(r => (long)r.Distinct);
     var expected = offered - Refused();
     var all = latencies.Select(l => l.Millis).Order().ToArray();
@@ -243,7 +251,7 @@ static class ProcessStats
 }
 
 sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand,
-    Uri? BackendMetrics, string Scenario, int HoldSeconds)
+    Uri? BackendMetrics, string Scenario, int HoldSeconds, int WarmupSeconds)
 {
     public static Options Parse(string[] args)
     {
@@ -257,6 +265,6 @@ sealed record Options(string Mode, string System, Uri Url, int Clients, int Room
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
             double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null,
             Array.IndexOf(args, "--backend-metrics") >= 0 ? new Uri(Get("--backend-metrics")) : null, Get("--scenario", args[0]),
-            int.Parse(Get("--hold", "0")));
+            int.Parse(Get("--hold", "0")), int.Parse(Get("--warmup", "0")));
     }
 }
