@@ -29,6 +29,7 @@ restart_fault=graceful; [[ $restart_only == 1 && ${3:-} == kill ]] && restart_fa
 steady_only=0; [[ ${1:-} == --steady ]] && { steady_only=1; quick=1; }
 steady_runs=3; [[ $steady_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && steady_runs=$2
 steady_load="200 5"; [[ $steady_only == 1 && ${3:-} =~ ^[0-9]+$ && ${4:-} =~ ^[0-9]+$ ]] && steady_load="$3 $4"
+steady_backends=1; [[ $steady_only == 1 ]] && steady_backends=${STEADY_BACKENDS:-1}
 cold_only=0; [[ ${1:-} == --cold ]] && { cold_only=1; quick=1; }
 cold_runs=3; [[ $cold_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && cold_runs=$2
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
@@ -130,7 +131,7 @@ idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 4" "1000 
 for system in "${systems[@]}"; do
   echo "== $system"
   metrics_args=()
-  start() { if [[ $system == socketstarter ]]; then start_socketstarter "$([[ $steady_only == 1 ]] && echo "${STEADY_BACKENDS:-1}" || echo 1)" "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
+  start() { if [[ $system == socketstarter ]]; then start_socketstarter "$steady_backends" "$@"; idle_pids=$frontend_pid; else "start_$system"; idle_pids=$server_pids; fi; }
   if [[ $system == socketstarter && $quick == 0 ]]; then
     measure_cold_start
   fi

@@ -3,7 +3,8 @@
 # bench/stages/probes.patch (probes that read the send time the load generator puts in each post's id) to a copy of
 # HEAD in a temporary git worktree, runs that copy's bench/run.sh, and prints the percentiles of each stage per
 # interval from the nodes' logs. The probes never enter the product's code.
-#   bench/stages.sh [N [clients rate]]  N --steady runs (default 1) at clients x rate (default 200 x 5), 5 s intervals (STAGE_PROBE_SECONDS=n: n s)
+#   bench/stages.sh [N [clients rate]]  N --steady runs (default 1) at clients x rate (default 200 x 5), 5 s intervals
+#                                       (STAGE_PROBE_SECONDS=n: n s)
 #   bench/stages.sh --cold              one --cold run (the first 20 s after the cluster is ready), 1 s intervals
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -107,7 +107,7 @@ public sealed class WireSerializerSpec() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var back = (FrontendCommands.TopicBatch)serializer.FromBinary(bytes, serializer.Manifest(batch));
         Assert.Equal(frame, back.Frames.Single().Frame);
         // Each quote becomes \" (one byte more), nothing else is escaped (the default encoder wrote \u0022 and \uXXXX:
-        // a third more bytes on every hop).
+        // half as many bytes again for a chat frame, on every hop).
         var quotes = frame.Count(c => c == '"');
         var envelope = serializer.ToBinary(batch with { Frames = [new FrontendCommands.TopicFrame("lobby", 7, "", null)] }).Length;
         Assert.Equal(envelope + System.Text.Encoding.UTF8.GetByteCount(frame) + quotes, bytes.Length);
