@@ -93,7 +93,7 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
 
     /// <summary>A backend whose every recent round trip took this long is overloaded (a healthy one takes a few tens of
     /// milliseconds): below it, a burst the client sent at once (a pasted block) is not refused for its length.</summary>
-    private TimeSpan SlowRoundTrip => settings.MaxQueueWait / 5;
+    private static readonly TimeSpan SlowRoundTrip = TimeSpan.FromMilliseconds(100);
 
     private static TimeSpan StallAfter(TimeSpan? typical) =>
         typical is { } roundTrip && roundTrip * StallRoundTrips > Answering ? roundTrip * StallRoundTrips : Answering;

@@ -198,7 +198,8 @@ public sealed class SessionLinkSpec
     [Fact]
     public void Behind_a_backend_that_answers_quickly_a_burst_sent_at_once_is_not_refused_for_its_length()
     {
-        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64 });
+        // The default wait (250 ms): a healthy backend's 60 ms round trips must not count as slow under it.
+        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64, MaxQueueWait = TimeSpan.FromMilliseconds(250) });
         var now = T0;
         link.Enqueue(new AttachStep("hash", null));
         for (var i = 0; i <= 4; i++)
