@@ -34,7 +34,7 @@ public sealed record FrontendSettings(
             // At 1000 x 8 (twice the knee, bench/run.sh --steady) 500 ms gave p50 0.78-0.88 s and p99 1.49-1.77 s (4
             // runs), 250 ms p50 0.48-0.63 s and p99 1.00-1.98 s, median 1.3 s (8 runs), as many refused and as much
             // delivered; no refusal at 1000 x 4 or 200 x 5 with either. The full run after it: p50 0.56 s, p99 1.83 s
-            // (0.93 and 1.62 s before): the median falls, the tail is the load generator's (docs/benchmarks.md).
+            // (0.93 and 1.62 s before): the median falls; the tail waits in this queue past the rule (docs/benchmarks.md).
             MaxQueueWait: TimeSpan.FromMilliseconds(read.Int("MAX_QUEUE_WAIT_MS", 250, min: 10, max: 3_600_000)),
             // Frames read ahead of the connection actor: one socket read burst; more only costs memory.
             InboundBuffer: 16,
