@@ -31,10 +31,10 @@ public sealed record FrontendSettings(
             MaxQueuedWhileBusy: read.Int("MAX_QUEUED_WHILE_BUSY", 64, min: 1, max: 1_000_000),
             // Behind a backend that answers every frame but slowly (overloaded), a frame that would wait longer than
             // this is answered `rate_limited`: the senders are slowed and the wait of what is accepted stays bounded.
-            // At 1000 x 8 (twice the knee, bench/run.sh --steady) 500 ms gave p50 0.78-0.88 s and p99 1.49-1.77 s (4
-            // runs), 250 ms p50 0.48-0.63 s and p99 1.00-1.98 s, median 1.3 s (8 runs), as many refused and as much
-            // delivered; no refusal at 1000 x 4 or 200 x 5 with either. The full run after it: p50 0.56 s, p99 1.83 s
-            // (0.93 and 1.62 s before): the median falls; the tail waits in this queue past the rule (docs/benchmarks.md).
+            // At 1000 x 8 (twice the knee, bench/run.sh --steady, 4 runs each) 500 ms gave p50 0.78-0.88 s and p99
+            // 1.49-1.77 s, 250 ms p50 0.54-0.63 s and p99 1.00-1.45 s, as many refused and as much delivered; no
+            // refusal at 1000 x 4 or 200 x 5 with either. The full run after it: p50 0.56 s, p99 1.83 s (0.93 and
+            // 1.62 s before): the median falls; the tail waits in this queue past the rule (docs/benchmarks.md).
             MaxQueueWait: TimeSpan.FromMilliseconds(read.Int("MAX_QUEUE_WAIT_MS", 250, min: 10, max: 3_600_000)),
             // Frames read ahead of the connection actor: one socket read burst; more only costs memory.
             InboundBuffer: 16,
