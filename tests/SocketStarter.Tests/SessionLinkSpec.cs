@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Microsoft.Extensions.Configuration;
 using SocketStarter.Gateway.Frontend;
 using SocketStarter.Messages;
 using SocketStarter.Gateway.Frontend.Connections;
@@ -198,8 +199,9 @@ public sealed class SessionLinkSpec
     [Fact]
     public void Behind_a_backend_that_answers_quickly_a_burst_sent_at_once_is_not_refused_for_its_length()
     {
-        // The default wait (250 ms): a healthy backend's 60 ms round trips must not count as slow under it.
-        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64, MaxQueueWait = TimeSpan.FromMilliseconds(250) });
+        // Under the default wait, whatever it is: a healthy backend's 60 ms round trips must not count as slow.
+        var defaultWait = FrontendSettings.FromConfiguration(new ConfigurationBuilder().Build()).MaxQueueWait;
+        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64, MaxQueueWait = defaultWait });
         var now = T0;
         link.Enqueue(new AttachStep("hash", null));
         for (var i = 0; i <= 4; i++)
