@@ -52,8 +52,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     {
         _window = journalConfig.GetTimeSpan("group-commit-window", TimeSpan.Zero, allowInfinite: false);
         var journal = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
-        _rowWriter = JournalRowWriter.For(journal, Context.System.Serialization);
-        _rowReader = _window > TimeSpan.Zero ? JournalRowReader.For(journal, Context.System.Serialization) : null;
+        // Null on other databases or tag modes: the plugin's own paths then read and write.
+        var table = JournalTable.For(journal);
+        _rowWriter = table is null ? null : JournalRowWriter.For(table, journal, Context.System.Serialization);
+        _rowReader = table is not null && _window > TimeSpan.Zero ? JournalRowReader.For(table, journal, Context.System.Serialization) : null;
     }
 
     // Off the journal's thread: the SQLite driver does its I/O synchronously, and the journal goes on taking writes.

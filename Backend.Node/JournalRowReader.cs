@@ -42,10 +42,8 @@ public sealed class JournalRowReader
     }
 
     /// <summary>A reader for this journal's table, or null where the plugin must read.</summary>
-    public static JournalRowReader? For(JournalConfig journal, Akka.Serialization.Serialization serialization) =>
-        !journal.DaoConfig.SqlCommonCompatibilityMode && JournalTable.For(journal) is { } table
-            ? new JournalRowReader(table, journal, serialization)
-            : null;
+    public static JournalRowReader? For(JournalTable table, JournalConfig journal, Akka.Serialization.Serialization serialization) =>
+        journal.DaoConfig.SqlCommonCompatibilityMode ? null : new JournalRowReader(table, journal, serialization);
 
     /// <summary>The highest sequence number written for <paramref name="persistenceId"/> above <paramref name="fromSequenceNr"/>, or 0.</summary>
     public async Task<long> HighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)

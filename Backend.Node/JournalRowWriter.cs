@@ -14,7 +14,7 @@ namespace SocketStarter.Backend;
 /// The plugin's path (linq2db's multi-row bulk copy) built and optimized a new SQL text for every transaction, with
 /// each event's bytes written into it as a hex literal, and SQLite parsed that text again: about a third of the bytes
 /// the backend allocated per post (docs/profile.md). Only rows that carry no tags are written here, into a table of
-/// the shape <see cref="JournalTable"/> supports; anything else goes the plugin's way (<see cref="For"/>, <see cref="Fits"/>).
+/// the shape <see cref="JournalTable"/> supports; anything else goes the plugin's way (<see cref="JournalTable.For"/>, <see cref="Fits"/>).
 /// </summary>
 public sealed class JournalRowWriter
 {
@@ -30,10 +30,9 @@ public sealed class JournalRowWriter
         _serializer = serializer;
     }
 
-    /// <summary>A writer for this journal's table, or null where the plugin's own path must write (other databases or tag modes).</summary>
-    public static JournalRowWriter? For(JournalConfig journal, Akka.Serialization.Serialization serialization)
+    /// <summary>A writer for this journal's table.</summary>
+    public static JournalRowWriter For(JournalTable table, JournalConfig journal, Akka.Serialization.Serialization serialization)
     {
-        if (JournalTable.For(journal) is not { } table) return null;
         var columns = table.Columns;
         var names = new List<string> { columns.Created, columns.Deleted, columns.PersistenceId, columns.SequenceNumber, columns.Message, columns.Manifest, columns.Identifier };
         if (table.UsesWriterUuid) names.Add(columns.WriterUuid);
@@ -46,9 +45,16 @@ public sealed class JournalRowWriter
 
     /// <summary>Whether every event fits this writer: none is tagged (tags go into the plugin's tag table). Asked
     /// before anything is serialized, so writes that go the plugin's way are serialized once, by the plugin.</summary>
-    public static bool Fits(IEnumerable<AtomicWrite> writes) =>
-        writes.All(write => write.Payload is not IEnumerable<IPersistentRepresentation> events
-            || events.All(e => e.Payload is not Tagged { Tags.Count: > 0 }));
+    public static bool Fits(List<AtomicWrite> writes)
+    {
+        foreach (var write in writes)
+        {
+            if (write.Payload is not IImmutableList<IPersistentRepresentation> events) continue;
+            for (var i = 0; i < events.Count; i++)
+                if (events[i].Payload is Tagged { Tags.Count: > 0 }) return false;
+        }
+        return true;
+    }
 
     /// <summary>
     /// The events of these writes in one transaction. Answers one entry per atomic write (the exception that kept it

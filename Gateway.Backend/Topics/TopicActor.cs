@@ -236,12 +236,17 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         sent.Enqueue((seq, now));
     }
 
-    /// <summary>Some frontend has a full window unconfirmed (what is past the timeout no longer counts).</summary>
+    /// <summary>Some frontend has a full window unconfirmed (what is past the timeout no longer counts). Frontends with
+    /// nothing unconfirmed are forgotten on the way (a dictionary allows removal while it is enumerated).</summary>
     private bool DeliveryBlocked()
     {
         var blocked = false;
-        foreach (var frontend in _unconfirmed.Keys) blocked |= WindowFull(frontend);
-        foreach (var idle in _unconfirmed.Where(pair => pair.Value.Count == 0).Select(pair => pair.Key).ToList()) _unconfirmed.Remove(idle);
+        var now = DateTime.UtcNow;
+        foreach (var (frontend, sent) in _unconfirmed)
+        {
+            if (WindowFull(sent, now)) blocked = true;
+            else if (sent.Count == 0) _unconfirmed.Remove(frontend);
+        }
         return blocked;
     }
 
@@ -249,10 +254,12 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private void RecheckDeliverySoon() =>
         Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
 
-    private bool WindowFull(IActorRef frontend)
+    private bool WindowFull(IActorRef frontend) =>
+        _unconfirmed.TryGetValue(frontend, out var sent) && WindowFull(sent, DateTime.UtcNow);
+
+    private static bool WindowFull(Queue<(long Seq, DateTime SentAt)> sent, DateTime now)
     {
-        if (!_unconfirmed.TryGetValue(frontend, out var sent)) return false;
-        var expired = DateTime.UtcNow - DeliveryTimeout;
+        var expired = now - DeliveryTimeout;
         while (sent.TryPeek(out var oldest) && oldest.SentAt < expired) sent.Dequeue();
         return sent.Count >= DeliveryWindow;
     }

@@ -108,7 +108,9 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
     private IActorRef StartWriter(string persistenceId)
     {
         var writer = Sys.ActorOf(Props.Create(() => new Writer(persistenceId, TestActor, null)));
-        ExpectMsg<Recovered>(r => r.PersistenceId == persistenceId);
+        // The first recovery of a run creates the journal's tables and compiles the plugin's paths: past the default
+        // 3 s once, right after a build (2026-12-06).
+        ExpectMsg<Recovered>(r => r.PersistenceId == persistenceId, TimeSpan.FromSeconds(10));
         return writer;
     }
 
