@@ -44,7 +44,9 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     private int _heldBacklog;
     private long _lastSeqNo;
     private RecentRoundTrips _roundTrips;
+    /// <summary>Round trips recorded since the estimate last started again (at most <see cref="RoundTripsKept"/>).</summary>
     private int _roundTripsSeen;
+    private int _nextRoundTrip;
 
     /// <summary>The round trips of the last frames acknowledged. A backend that is merely slow makes every one of them
     /// long; a stall (a restart, a hand-off) makes one long among short ones.</summary>
@@ -113,7 +115,11 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     {
         if (InFlight is not null || _waiting.First is not { } first) return null;
         _waiting.RemoveFirst();
+        var draining = _heldBacklog > 0;
         _heldBacklog = _waiting.Count == 0 ? 0 : Math.Max(0, _heldBacklog - 1);
+        // Drained: the round trips of the drain were those of a backend catching up (a moved session recovering), not
+        // of one that is slow; the estimate starts again from the frames that follow.
+        if (draining && _heldBacklog == 0) _roundTripsSeen = 0;
         var seqNo = ++_lastSeqNo;
         return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(state, first.Value, seqNo));
     }
@@ -126,8 +132,15 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
         _outageSince = null;
         InFlight = null;
         if (inFlight.Step is not FrameStep) return inFlight.Step;
-        _roundTrips[(int)(inFlight.SeqNo % RoundTripsKept)] = now - inFlight.FirstSent;
-        if (_roundTripsSeen < RoundTripsKept) _roundTripsSeen++;
+        var roundTrip = now - inFlight.FirstSent;
+        if (TypicalRoundTrip is { } typical && roundTrip >= StallAfter(typical))
+            _roundTripsSeen = 0; // a stall: the backend's pace is measured afresh after it
+        else
+        {
+            _roundTrips[_nextRoundTrip] = roundTrip;
+            _nextRoundTrip = (_nextRoundTrip + 1) % RoundTripsKept;
+            if (_roundTripsSeen < RoundTripsKept) _roundTripsSeen++;
+        }
         heldFramesChanged?.Invoke(-1);
         return inFlight.Step;
     }

@@ -16,7 +16,7 @@ public sealed class SessionLinkSpec
         FramesPerSecond: 20, FrameBurst: 100, MaxConnectionsPerAddress: 10);
 
     private static readonly DateTime T0 = new(2026, 12, 2, 12, 0, 0, DateTimeKind.Utc);
-    private readonly SessionLink _link;
+    private SessionLink _link;
     private int _held;
 
     public SessionLinkSpec() => _link = new SessionLink(Settings, change => _held += change);
@@ -124,7 +124,9 @@ public sealed class SessionLinkSpec
     [Fact]
     public void Once_the_backlog_of_a_stall_has_drained_a_client_outpacing_a_slow_backend_is_refused_not_held_for_ever()
     {
-        var (inFlight, now) = StalledWithBacklog(frames: 2);
+        // The default queue bound: what this is about is the round-trip estimate, not the cap on a flooding client.
+        _link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64 });
+        var (inFlight, now) = StalledWithBacklog(frames: 5);
 
         // The backend now takes 400 ms a frame and the client sends one every 200 ms: its queue never empties.
         var refused = new List<int>();
@@ -141,6 +143,40 @@ public sealed class SessionLinkSpec
         }
         Assert.DoesNotContain(3, refused); // the backlog itself and what came while it drained: held
         Assert.NotEmpty(refused);          // after it: slowed, the wait bounded
+    }
+
+    [Fact]
+    public void A_backend_that_answers_slowly_while_it_catches_up_after_a_stall_does_not_get_the_client_refused()
+    {
+        // The default queue bound: what this is about is the round-trip estimate, not the cap on a flooding client.
+        _link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64 });
+        var (inFlight, now) = StalledWithBacklog(frames: 5);
+
+        // The session has moved and recovers: its first eight answers take 300 ms each, then 40 ms, and the client
+        // goes on sending one frame every 400 ms, as a chat client does. Slow answers right after a stall are a
+        // backend catching up, not overload.
+        var refused = new List<int>();
+        var answers = 0;
+        var nextAnswer = now.AddMilliseconds(300);
+        var nextSend = now.AddMilliseconds(400);
+        for (var i = 6; i <= 16;)
+        {
+            if (nextAnswer <= nextSend)
+            {
+                now = nextAnswer;
+                _link.Acknowledge(inFlight.SeqNo, now);
+                inFlight = TakeNext(now) ?? inFlight;
+                nextAnswer = now.AddMilliseconds(++answers < 8 ? 300 : 40);
+                continue;
+            }
+            now = nextSend;
+            if (_link.Admit(now)) _link.Enqueue(Frame($"m{i}"));
+            else refused.Add(i);
+            if (_link.InFlight is null) inFlight = TakeNext(now)!;
+            nextSend = now.AddMilliseconds(400);
+            i++;
+        }
+        Assert.Empty(refused);
     }
 
     /// <summary>Quick round trips, then one long one (a restart): a stall, not a slow backend. m0 waits 5 s, and the
