@@ -124,9 +124,7 @@ public sealed class SessionLinkSpec
     [Fact]
     public void Once_the_backlog_of_a_stall_has_drained_a_client_outpacing_a_slow_backend_is_refused_not_held_for_ever()
     {
-        // The default queue bound: what this is about is the round-trip estimate, not the cap on a flooding client.
-        _link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64 });
-        var (inFlight, now) = StalledWithBacklog(frames: 5);
+        var (inFlight, now) = StalledWithBacklog(frames: 2);
 
         // The backend now takes 400 ms a frame and the client sends one every 200 ms: its queue never empties.
         var refused = new List<int>();
