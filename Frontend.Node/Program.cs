@@ -41,6 +41,7 @@ while (true)
     builder.Services.AddSingleton(frontendSettings);
     builder.Services.AddSingleton(origins);
     builder.Services.AddSingleton<AddressLimit>();
+    builder.Services.AddSingleton<StandingQueue>();
     builder.Services.AddSingleton(authentication);
     builder.Services.AddSingleton<IMaterializer>(services => services.GetRequiredService<ActorSystem>().Materializer());
     builder.Services.AddSingleton<FrontendDrain>();

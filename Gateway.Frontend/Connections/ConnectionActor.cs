@@ -74,9 +74,9 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
     /// <param name="identity">The application's frame that claims an identity, checked with <paramref name="authentication"/>.</param>
     public static Props Props(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication? authentication = null,
-        IdentityClaim? identity = null) =>
+        IdentityClaim? identity = null, StandingQueue? standingQueue = null) =>
         Akka.Actor.Props.Create(() => new ConnectionActor(channel, application, resumable, resumeToken, sessions, fanout, settings, materializer,
-            channelClosed, authentication ?? ClientAuthentication.Off, identity)).WithDispatcher(ConnectionMailbox.DispatcherId);
+            channelClosed, authentication ?? ClientAuthentication.Off, identity, standingQueue)).WithDispatcher(ConnectionMailbox.DispatcherId);
 
     private readonly string? _resumeToken;
 
@@ -85,7 +85,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
 
     public ConnectionActor(IClientChannel channel, string application, bool resumable, string? resumeToken, IActorRef sessions, IActorRef fanout,
         FrontendSettings settings, IMaterializer materializer, TaskCompletionSource channelClosed, ClientAuthentication authentication,
-        IdentityClaim? identity)
+        IdentityClaim? identity, StandingQueue? standingQueue)
     {
         _application = application;
         _identity = identity;
@@ -98,7 +98,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
         _settings = settings;
         _channelClosed = channelClosed;
         _writer = new SocketWriter(channel, settings.OutboundLimit);
-        _link = new SessionLink(settings, held => SocketStarterMetrics.FramesHeld.Add(held));
+        _link = new SessionLink(settings, held => SocketStarterMetrics.FramesHeld.Add(held), standingQueue);
         _rateLimit = new FrameRateLimit(settings.FramesPerSecond, settings.FrameBurst);
     }
 
@@ -248,7 +248,8 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        if (!_link.Admit(DateTime.UtcNow))
+        var now = DateTime.UtcNow;
+        if (!_link.Admit(now))
         {
             // The client is far ahead of a backend that answers it promptly (it floods), or its frame would wait too
             // long behind a slow one (overload). Tell it at once, naming the frame, rather than let its frames (and
@@ -265,7 +266,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
             Settle(frame.Done, applied: false);
             return;
         }
-        Enqueue(new SessionLink.FrameStep(payload, type, frame.Done));
+        Enqueue(new SessionLink.FrameStep(payload, type, frame.Done, now));
     }
 
     /// <summary>An identity only with a token for it; the token itself goes no further than this node.</summary>

@@ -11,12 +11,15 @@ namespace SocketStarter.Gateway.Frontend.Connections;
 /// what this decides: it sends the envelopes, answers the client and keeps the timers.
 /// </summary>
 /// <param name="heldFramesChanged">Told every change in the number of frames not yet settled (the held-frames metric).</param>
-public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFramesChanged = null)
+/// <param name="standingQueue">The frontend's judgement of all its connections' queues; none: a frame may always wait
+/// as long as the round trips allow.</param>
+public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFramesChanged = null, StandingQueue? standingQueue = null)
 {
     public abstract record Step;
     public sealed record AttachStep(string? NewTokenHash, string? ResumeSecret) : Step;
     /// <param name="Done">Completes once the frame is settled: true when applied, false when refused or given up.</param>
-    public sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done) : Step;
+    /// <param name="Arrived">When the frame was read: its wait in the queue counts from there.</param>
+    public sealed record FrameStep(string Payload, string Type, TaskCompletionSource<bool>? Done, DateTime Arrived) : Step;
     public sealed record DetachStep : Step;
 
     /// <param name="Envelope">What carries the step to its session, sent again until acknowledged.</param>
@@ -36,6 +39,8 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
 
     private readonly LinkedList<Step> _waiting = new();
     private DateTime _lastAcknowledged = DateTime.MinValue;
+    /// <summary>When the last step that kept the client waiting past <see cref="Answering"/> was answered.</summary>
+    private DateTime _stallEnded = DateTime.MinValue;
     /// <summary>Set when a step has waited past the hold limit: until a backend answers again, frames fail fast.</summary>
     private DateTime? _outageSince;
     /// <summary>Frames queued while a backend kept the client waiting, not yet sent on: the client is owed their drain,
@@ -68,8 +73,10 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
     /// Decides whether a client frame may join the queue, and records that a backlog is draining when the step in
     /// flight has stalled. Refused when the client is far ahead of a backend that answers it promptly (it floods), or
     /// when the frame would wait past <see cref="FrontendSettings.MaxQueueWait"/> behind a backend that answers every
-    /// frame slowly, past <see cref="SlowRoundTrip"/> (overload: the client is slowed, the latency stays bounded). While the backend is away, or while
-    /// the backlog its absence left drains, held.
+    /// frame slowly, past <see cref="SlowRoundTrip"/> (overload: the client is slowed, the latency stays bounded), or
+    /// when one frame already waits while nearly every connection's frames wait (<see cref="StandingQueue"/>: overload
+    /// that the round trips, short now and then, do not show). While the backend is away, or while the backlog its
+    /// absence left drains, held.
     /// </summary>
     public bool Admit(DateTime now)
     {
@@ -77,6 +84,8 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
         if (InFlight is { } waiting && now - waiting.FirstSent >= StallAfter(typical)) _heldBacklog = _waiting.Count + 1;
         if (_heldBacklog > 0) return true;
         if (_waiting.Count >= settings.MaxQueuedWhileBusy && IsAnswered(now)) return false;
+        // Every connection's frames wait (overload, not a burst or a hand-off): one may wait behind the one in flight.
+        if (InFlight is not null && _waiting.Count > 0 && standingQueue?.Stands(now) == true) return false;
         return InFlight is null || typical is not { } roundTrip || roundTrip < SlowRoundTrip
             || (_waiting.Count + 1) * roundTrip <= settings.MaxQueueWait;
     }
@@ -120,6 +129,9 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
         // Drained: the round trips of the drain were those of a backend catching up (a moved session recovering), not
         // of one that is slow; the estimate starts again from the frames that follow.
         if (draining && _heldBacklog == 0) _roundTripsSeen = 0;
+        // What a stall made wait says nothing about the load: a wait counts from the stall's end at the earliest.
+        else if (!draining && first.Value is FrameStep frame)
+            standingQueue?.Sent(now - (frame.Arrived > _stallEnded ? frame.Arrived : _stallEnded), now);
         var seqNo = ++_lastSeqNo;
         return InFlight = new InFlightStep(first.Value, seqNo, now, envelopeFor(state, first.Value, seqNo));
     }
@@ -133,6 +145,7 @@ public sealed class SessionLink(FrontendSettings settings, Action<int>? heldFram
         InFlight = null;
         if (inFlight.Step is not FrameStep) return inFlight.Step;
         var roundTrip = now - inFlight.FirstSent;
+        if (roundTrip >= Answering) _stallEnded = now;
         if (TypicalRoundTrip is { } typical && roundTrip >= StallAfter(typical))
             _roundTripsSeen = 0; // a stall: the backend's pace is measured afresh after it
         else

@@ -25,7 +25,7 @@ public static class WebSocketEndpoint
         // Not async itself: every connection's frame is Serve's alone (an idle connection holds one state machine).
         endpoints.Map(path, (HttpContext context, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
             FrontendSettings settings, Operations.FrontendReadiness readiness, ManagementSettings management, OriginPolicy origins,
-            AddressLimit addresses, ClientAuthentication authentication, IHostApplicationLifetime lifetime) =>
+            AddressLimit addresses, ClientAuthentication authentication, StandingQueue standingQueue, IHostApplicationLifetime lifetime) =>
         {
             // Clients connect on the public port only; the management port is for operators.
             if (management.Received(context)) return Refuse(context, StatusCodes.Status404NotFound, null);
@@ -41,7 +41,7 @@ public static class WebSocketEndpoint
             if (!addresses.TryTake(context.Connection.RemoteIpAddress))
                 return Refuse(context, StatusCodes.Status429TooManyRequests,
                     $"Too many connections from your address (at most {settings.MaxConnectionsPerAddress}).");
-            return Serve(context, application, identity, system, registry, materializer, settings, authentication, addresses,
+            return Serve(context, application, identity, system, registry, materializer, settings, authentication, standingQueue, addresses,
                 lifetime.ApplicationStopping);
         });
         return endpoints;
@@ -55,8 +55,8 @@ public static class WebSocketEndpoint
 
     /// <param name="addresses">Holds a connection taken for the client's address, released here when it ends.</param>
     private static async Task Serve(HttpContext context, string application, IdentityClaim? identity, ActorSystem system, ActorRegistry registry,
-        IMaterializer materializer, FrontendSettings settings, ClientAuthentication authentication, AddressLimit addresses,
-        CancellationToken nodeStopping)
+        IMaterializer materializer, FrontendSettings settings, ClientAuthentication authentication, StandingQueue standingQueue,
+        AddressLimit addresses, CancellationToken nodeStopping)
     {
         try
         {
@@ -65,7 +65,7 @@ public static class WebSocketEndpoint
             var connection = system.ActorOf(ConnectionActor.Props(
                 new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
                 registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
-                settings, materializer, socketClosed, authentication, identity));
+                settings, materializer, socketClosed, authentication, identity, standingQueue));
 
             var inbound = await connection.Ask<ISourceQueueWithComplete<object>>(ConnectionActor.GetInbound.Instance, TimeSpan.FromSeconds(10));
 

@@ -16,6 +16,8 @@ public static class SocketStarterMetrics
         Meter.CreateCounter<long>("socketstarter.frames.out", description: "frames queued to clients");
     public static readonly UpDownCounter<long> FramesHeld =
         Meter.CreateUpDownCounter<long>("socketstarter.frames.held", description: "client frames read and not yet acknowledged by a backend");
+    public static readonly Counter<long> StandingQueueIntervals =
+        Meter.CreateCounter<long>("socketstarter.queues.standing", description: "quarter seconds in which nearly every client frame waited for a backend (overload: one frame may wait per client)");
     public static readonly Counter<long> Deliveries =
         Meter.CreateCounter<long>("socketstarter.topic.deliveries", description: "topic frames handed to local subscribers' connections");
     public static readonly Counter<long> HandOffs =

@@ -26,7 +26,8 @@ public sealed class SessionLinkSpec
         _link.TakeNext(now, "session", static (session, step, seqNo) => new SessionCommands.ClientFrame(session, "connection", seqNo, ActorRefs.Nobody,
             step is FrameStep frame ? frame.Payload : ""));
 
-    private static FrameStep Frame(string text) => new($"{{\"type\":\"say\",\"text\":\"{text}\"}}", "say", null);
+    private static FrameStep Frame(string text, DateTime? arrived = null) =>
+        new($"{{\"type\":\"say\",\"text\":\"{text}\"}}", "say", null, arrived ?? T0);
 
     /// <summary>Attached and acknowledged at <paramref name="at"/>: the backend has just answered.</summary>
     private void Attached(DateTime at)
@@ -254,6 +255,96 @@ public sealed class SessionLinkSpec
             link.Enqueue(Frame($"b{i}"));
         }
     }
+
+    /// <summary>Attached at T0, then five frames answered in 60 ms each (a healthy backend), a sixth in flight since
+    /// <see cref="AnsweredQuicklyUntil"/>.</summary>
+    private static SessionLink AnsweredQuickly(StandingQueue queues)
+    {
+        var now = T0;
+        var defaultWait = FrontendSettings.FromConfiguration(new ConfigurationBuilder().Build()).MaxQueueWait;
+        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64, MaxQueueWait = defaultWait }, standingQueue: queues);
+        link.Enqueue(new AttachStep("hash", null));
+        for (var i = 0; i <= 5; i++)
+        {
+            var sent = link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+            if (i == 5) break;
+            now = now.AddMilliseconds(60);
+            link.Acknowledge(sent.SeqNo, now);
+            link.Enqueue(Frame($"r{i}", now));
+        }
+        return link;
+    }
+
+    private static readonly DateTime AnsweredQuicklyUntil = T0.AddMilliseconds(5 * 60);
+
+    /// <summary>A frontend whose connections' frames all waited (or all went at once) over the interval before <paramref name="at"/>.</summary>
+    private static StandingQueue Queues(bool waiting, DateTime at)
+    {
+        var queues = new StandingQueue();
+        var start = at - StandingQueue.Interval;
+        for (var i = 0; i < 100; i++) queues.Sent(waiting ? TimeSpan.FromMilliseconds(200) : TimeSpan.Zero, start);
+        queues.Sent(TimeSpan.Zero, at);
+        return queues;
+    }
+
+    [Fact]
+    public void While_nearly_every_connections_frames_wait_a_client_may_have_one_frame_waiting_not_a_burst()
+    {
+        var now = AnsweredQuicklyUntil;
+        var link = AnsweredQuickly(Queues(waiting: true, now));
+        Assert.True(link.Admit(now)); // nothing waits yet behind the frame in flight
+        link.Enqueue(Frame("first", now));
+        Assert.False(link.Admit(now));
+
+        // The same client, the same healthy round trips, while the other connections go straight through: a burst.
+        var calm = AnsweredQuickly(Queues(waiting: false, now));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True(calm.Admit(now), $"frame {i} of the burst was refused");
+            calm.Enqueue(Frame($"b{i}", now));
+        }
+    }
+
+    /// <summary>A client sends <paramref name="frames"/> frames, one per <paramref name="everyMs"/>, while its backend
+    /// answers nothing for <paramref name="pauseMs"/>; then the backlog drains, one frame per <paramref name="drainEveryMs"/>.
+    /// Whether the frontend, told only of this link's waits, then judges its queues standing.</summary>
+    private static bool StandsAfterPause(int frames, int everyMs, int pauseMs, int drainEveryMs)
+    {
+        var queues = new StandingQueue();
+        var link = new SessionLink(Settings with { MaxHeldFrames = 100, MaxQueuedWhileBusy = 64 }, standingQueue: queues);
+        link.Enqueue(new AttachStep("hash", null));
+        var inFlight = link.TakeNext(T0, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+        link.Acknowledge(inFlight.SeqNo, T0);
+        link.Enqueue(Frame("in flight"));
+        inFlight = link.TakeNext(T0, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+        for (var i = 0; i < frames; i++)
+        {
+            var at = T0.AddMilliseconds(everyMs * i);
+            Assert.True(link.Admit(at));
+            link.Enqueue(Frame($"m{i:00}", at));
+        }
+        var now = T0.AddMilliseconds(pauseMs);
+        link.Acknowledge(inFlight.SeqNo, now);
+        while (link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false)) is { } next)
+        {
+            now = now.AddMilliseconds(drainEveryMs);
+            link.Acknowledge(next.SeqNo, now);
+        }
+        queues.Sent(TimeSpan.Zero, now + StandingQueue.Interval); // the interval of the drain is judged
+        return queues.Stands(now + StandingQueue.Interval);
+    }
+
+    // A backend restarting: for two seconds nothing is answered while the client sends every 30 ms. The backlog drains
+    // in 240 ms, so most of it waits past LongWait even counted from the stall's end: held frames are not counted.
+    [Fact]
+    public void Frames_held_through_a_stall_do_not_count_as_waiting_for_a_busy_backend() =>
+        Assert.False(StandsAfterPause(frames: 60, everyMs: 30, pauseMs: 2000, drainEveryMs: 4));
+
+    // The backend pauses 600 ms (a GC, a journal commit), shorter than a stall that holds the backlog; the client's
+    // 40 frames all come in its first 400 ms and go on within 40 ms of its end.
+    [Fact]
+    public void Frames_sent_during_a_short_pause_count_their_wait_from_its_end() =>
+        Assert.False(StandsAfterPause(frames: 40, everyMs: 10, pauseMs: 600, drainEveryMs: 1));
 
     [Fact]
     public void Past_the_hold_limit_every_held_frame_is_given_up_in_order_and_then_frames_wait_only_the_outage_probe()

@@ -30,7 +30,8 @@ namespace SocketStarter.Samples.Chat.Mqtt;
 /// </summary>
 public sealed class MqttFrontend(
     MqttSettings settings, FrontendSettings frontend, ActorSystem system, ActorRegistry registry, IMaterializer materializer,
-    AddressLimit addresses, ClientAuthentication authentication, FrontendReadiness readiness, ILogger<MqttFrontend> log) : IHostedService
+    AddressLimit addresses, ClientAuthentication authentication, StandingQueue standingQueue, FrontendReadiness readiness,
+    ILogger<MqttFrontend> log) : IHostedService
 {
     private const string LinkKey = "socketstarter.link";
     /// <summary>Client ids starting so are the frontend's to assign: no client may choose one.</summary>
@@ -98,7 +99,7 @@ public sealed class MqttFrontend(
         var channel = new MqttChannel(_server!, clientId);
         var connection = system.ActorOf(ConnectionActor.Props(channel, ChatApplication.Name, resumable: false, resumeToken: null,
             registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(), frontend, materializer,
-            new TaskCompletionSource(), authentication, ChatFrontend.Identity));
+            new TaskCompletionSource(), authentication, ChatFrontend.Identity, standingQueue));
         var link = new ClientLink(connection, channel, e.ProtocolVersion, frontend.HoldLimit, () => addresses.Release(address));
 
         // With authentication on, the password is the JWT that proves the name (docs/security.md).
