@@ -33,8 +33,8 @@ public sealed class StandingQueue
     private DateTime _intervalStart = DateTime.MinValue;
     private int _frames;
     private int _waitedLong;
-    private bool _standing;
-    /// <summary>Until when the last judgement that the queues stand holds (<see cref="DateTime.Ticks"/>; 0: they do not).</summary>
+    /// <summary>Until when the last judgement that the queues stand holds (<see cref="DateTime.Ticks"/>; 0: the last
+    /// judgement was that they do not). Written under <see cref="_gate"/>, read without it by <see cref="Stands"/>.</summary>
     private long _standingUntil;
 
     /// <summary>A frame left its connection's queue for a backend after waiting <paramref name="waited"/>.</summary>
@@ -44,8 +44,8 @@ public sealed class StandingQueue
         {
             if (now - _intervalStart >= Interval)
             {
-                var share = _standing ? KeepShare : StartShare;
-                var standing = _standing = _frames >= MinFrames && _waitedLong >= _frames * share;
+                var share = _standingUntil != 0 ? KeepShare : StartShare; // the last judgement, expired or not
+                var standing = _frames >= MinFrames && _waitedLong >= _frames * share;
                 Volatile.Write(ref _standingUntil, standing ? (now + Interval).Ticks : 0);
                 if (standing) SocketStarterMetrics.StandingQueueIntervals.Add(1);
                 _intervalStart = now;

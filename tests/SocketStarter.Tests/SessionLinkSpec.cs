@@ -22,8 +22,10 @@ public sealed class SessionLinkSpec
     public SessionLinkSpec() => _link = new SessionLink(Settings, change => _held += change);
 
     /// <summary>The next step, wrapped as the connection actor would.</summary>
-    private InFlightStep? TakeNext(DateTime now) =>
-        _link.TakeNext(now, "session", static (session, step, seqNo) => new SessionCommands.ClientFrame(session, "connection", seqNo, ActorRefs.Nobody,
+    private InFlightStep? TakeNext(DateTime now) => TakeNext(_link, now);
+
+    private static InFlightStep? TakeNext(SessionLink link, DateTime now) =>
+        link.TakeNext(now, "session", static (session, step, seqNo) => new SessionCommands.ClientFrame(session, "connection", seqNo, ActorRefs.Nobody,
             step is FrameStep frame ? frame.Payload : ""));
 
     private static FrameStep Frame(string text, DateTime? arrived = null) =>
@@ -235,18 +237,8 @@ public sealed class SessionLinkSpec
     public void Behind_a_backend_that_answers_quickly_a_burst_sent_at_once_is_not_refused_for_its_length()
     {
         // Under the default wait, whatever it is: a healthy backend's 60 ms round trips must not count as slow.
-        var defaultWait = FrontendSettings.FromConfiguration(new ConfigurationBuilder().Build()).MaxQueueWait;
-        var link = new SessionLink(Settings with { MaxQueuedWhileBusy = 64, MaxQueueWait = defaultWait });
-        var now = T0;
-        link.Enqueue(new AttachStep("hash", null));
-        for (var i = 0; i <= 4; i++)
-        {
-            var sent = link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
-            now = now.AddMilliseconds(60);
-            link.Acknowledge(sent.SeqNo, now);
-            link.Enqueue(Frame($"r{i}"));
-        }
-        link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false));
+        var link = AnsweredQuickly();
+        var now = AnsweredQuicklyUntil;
 
         // Twenty frames at 60 ms each would wait 1.2 s, yet the backend is healthy: a pasted block, not overload.
         for (var i = 0; i < 20; i++)
@@ -256,9 +248,9 @@ public sealed class SessionLinkSpec
         }
     }
 
-    /// <summary>Attached at T0, then five frames answered in 60 ms each (a healthy backend), a sixth in flight since
-    /// <see cref="AnsweredQuicklyUntil"/>.</summary>
-    private static SessionLink AnsweredQuickly(StandingQueue queues)
+    /// <summary>Under the default <c>MAX_QUEUE_WAIT_MS</c>, the attach and four frames answered in 60 ms each (a healthy
+    /// backend), a fifth frame in flight since <see cref="AnsweredQuicklyUntil"/>.</summary>
+    private static SessionLink AnsweredQuickly(StandingQueue? queues = null)
     {
         var now = T0;
         var defaultWait = FrontendSettings.FromConfiguration(new ConfigurationBuilder().Build()).MaxQueueWait;
@@ -266,7 +258,7 @@ public sealed class SessionLinkSpec
         link.Enqueue(new AttachStep("hash", null));
         for (var i = 0; i <= 5; i++)
         {
-            var sent = link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+            var sent = TakeNext(link, now)!;
             if (i == 5) break;
             now = now.AddMilliseconds(60);
             link.Acknowledge(sent.SeqNo, now);
@@ -308,27 +300,25 @@ public sealed class SessionLinkSpec
     /// <summary>A client sends <paramref name="frames"/> frames, one per <paramref name="everyMs"/>, while its backend
     /// answers nothing for <paramref name="pauseMs"/>; then the backlog drains, one frame per <paramref name="drainEveryMs"/>.
     /// Whether the frontend, told only of this link's waits, then judges its queues standing.</summary>
-    private static bool StandsAfterPause(int frames, int everyMs, int pauseMs, int drainEveryMs)
+    private bool StandsAfterPause(int frames, int everyMs, int pauseMs, int drainEveryMs)
     {
         var queues = new StandingQueue();
-        var link = new SessionLink(Settings with { MaxHeldFrames = 100, MaxQueuedWhileBusy = 64 }, standingQueue: queues);
-        link.Enqueue(new AttachStep("hash", null));
-        var inFlight = link.TakeNext(T0, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
-        link.Acknowledge(inFlight.SeqNo, T0);
-        link.Enqueue(Frame("in flight"));
-        inFlight = link.TakeNext(T0, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false))!;
+        _link = new SessionLink(Settings with { MaxHeldFrames = 100, MaxQueuedWhileBusy = 64 }, standingQueue: queues);
+        Attached(T0);
+        _link.Enqueue(Frame("in flight"));
+        var inFlight = TakeNext(T0)!;
         for (var i = 0; i < frames; i++)
         {
             var at = T0.AddMilliseconds(everyMs * i);
-            Assert.True(link.Admit(at));
-            link.Enqueue(Frame($"m{i:00}", at));
+            Assert.True(_link.Admit(at));
+            _link.Enqueue(Frame($"m{i:00}", at));
         }
         var now = T0.AddMilliseconds(pauseMs);
-        link.Acknowledge(inFlight.SeqNo, now);
-        while (link.TakeNext(now, 0, static (_, _, seqNo) => new SessionCommands.Detach("s", "c", seqNo, ActorRefs.Nobody, false)) is { } next)
+        _link.Acknowledge(inFlight.SeqNo, now);
+        while (TakeNext(now) is { } next)
         {
             now = now.AddMilliseconds(drainEveryMs);
-            link.Acknowledge(next.SeqNo, now);
+            _link.Acknowledge(next.SeqNo, now);
         }
         queues.Sent(TimeSpan.Zero, now + StandingQueue.Interval); // the interval of the drain is judged
         return queues.Stands(now + StandingQueue.Interval);
