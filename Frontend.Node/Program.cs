@@ -65,6 +65,7 @@ while (true)
     builder.Services.AddHostedService<MqttFrontend>();
 
     await using var app = builder.Build();
+    app.UseCoalescedWebSocketWrites();
     app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
     app.MapChatWebSocket("/ws");
     app.MapGatewayWebSocket("/poll/ws", PollApplication.Name);

@@ -115,13 +115,12 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             if (_sessionTopics.TryGetValue(unsubscribe.SessionId, out var topics)) topics.Remove(unsubscribe.TopicId);
             if (unsubscribe.Frame is { } frame) ToSession(unsubscribe.SessionId, Encode(frame));
         });
-        Receive<FrontendCommands.TopicFrame>(frame => HandleTopicFrame(frame, receipt: null));
+        Receive<FrontendCommands.TopicFrame>(frame => HandleTopicFrames(frame.TopicId, [frame], receipt: null));
         Receive<FrontendCommands.TopicBatch>(messages =>
         {
             // Confirmed to the topic once its members' sockets have it (its backpressure window), not once it is queued.
             var receipt = new DeliveryReceipt(Sender, Self, new TopicCommands.Delivered(messages.TopicId, messages.Frames[^1].Seq), DateTime.UtcNow);
-            for (var i = 0; i < messages.Frames.Count; i++)
-                HandleTopicFrame(messages.Frames[i], i == messages.Frames.Count - 1 ? receipt : null);
+            HandleTopicFrames(messages.TopicId, messages.Frames, receipt);
             Await(receipt);
         });
         Receive<CheckReceipts>(_ =>
@@ -153,21 +152,45 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer(nameof(CheckReceipts), CheckReceipts.Instance, _slowReaderGrace / 5);
     }
 
-    /// <param name="receipt">Told when each member's writer has written this frame: the last of a batch.</param>
-    private void HandleTopicFrame(FrontendCommands.TopicFrame topicFrame, DeliveryReceipt? receipt)
+    /// <summary>Each frame encoded once; each member's writer is given all of them at once (one queueing, one drain).</summary>
+    /// <param name="receipt">Told when each member's writer has written the last frame it was given.</param>
+    private void HandleTopicFrames(string topicId, IReadOnlyList<FrontendCommands.TopicFrame> topicFrames, DeliveryReceipt? receipt)
     {
-        if (topicFrame.Seq > 0)
+        var fresh = new List<FrontendCommands.TopicFrame>(topicFrames.Count);
+        foreach (var topicFrame in topicFrames)
         {
-            // A topic message re-sent by a retry reaches each connection at most once, in seq order.
-            if (topicFrame.Seq <= _lastSeq.GetValueOrDefault(topicFrame.TopicId)) return;
-            _lastSeq[topicFrame.TopicId] = topicFrame.Seq;
-            foreach (var listener in _topicListeners) listener.Tell(topicFrame);
+            if (topicFrame.Seq > 0)
+            {
+                // A topic message re-sent by a retry reaches each connection at most once, in seq order.
+                if (topicFrame.Seq <= _lastSeq.GetValueOrDefault(topicFrame.TopicId)) continue;
+                _lastSeq[topicFrame.TopicId] = topicFrame.Seq;
+                foreach (var listener in _topicListeners) listener.Tell(topicFrame);
+            }
+            fresh.Add(topicFrame);
         }
-        if (!_topicMembers.TryGetValue(topicFrame.TopicId, out var members) || members.Count == 0) return;
-        var outgoing = Encode(topicFrame.Frame);
+        if (fresh.Count == 0 || !_topicMembers.TryGetValue(topicId, out var members) || members.Count == 0) return;
+        var outgoing = new ReadOnlyMemory<byte>[fresh.Count];
+        var excepting = false;
+        for (var i = 0; i < fresh.Count; i++)
+        {
+            outgoing[i] = Encode(fresh[i].Frame);
+            excepting |= fresh[i].ExceptSessionId is not null;
+        }
         foreach (var sessionId in members)
-            if (sessionId != topicFrame.ExceptSessionId && ToSession(sessionId, outgoing, receipt))
-                SocketStarterMetrics.Deliveries.Add(1);
+        {
+            var frames = excepting ? ExceptFor(sessionId, fresh, outgoing) : outgoing;
+            if (frames.Length > 0 && ToSession(sessionId, frames, receipt))
+                SocketStarterMetrics.Deliveries.Add(frames.Length);
+        }
+    }
+
+    /// <summary>The frames a member gets: those not meant for everyone but it (a presence change it caused).</summary>
+    private static ReadOnlyMemory<byte>[] ExceptFor(string sessionId, List<FrontendCommands.TopicFrame> frames, ReadOnlyMemory<byte>[] encoded)
+    {
+        var kept = new List<ReadOnlyMemory<byte>>(frames.Count);
+        for (var i = 0; i < frames.Count; i++)
+            if (frames[i].ExceptSessionId != sessionId) kept.Add(encoded[i]);
+        return kept.Count == frames.Count ? encoded : kept.ToArray();
     }
 
     /// <summary>The connection is no longer resuming (acknowledged, refused or gone): what it was, if it was.</summary>
@@ -201,16 +224,19 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
         if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
     }
 
-    private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null)
+    private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null) =>
+        ToSession(sessionId, new ReadOnlySpan<ReadOnlyMemory<byte>>(in frame), receipt);
+
+    private bool ToSession(string sessionId, ReadOnlySpan<ReadOnlyMemory<byte>> frames, DeliveryReceipt? receipt)
     {
         if (!_bySession.TryGetValue(sessionId, out var route)) return false;
         receipt?.Expect();
-        if (!route.Writer.TryWrite(frame, receipt))
+        if (!route.Writer.TryWrite(frames, receipt))
         {
             receipt?.Written();
             return false;
         }
-        SocketStarterMetrics.FramesOut.Add(1);
+        SocketStarterMetrics.FramesOut.Add(frames.Length);
         return true;
     }
 

@@ -8,12 +8,20 @@ public interface IClientChannel
     /// <summary>Writes one server frame (docs/protocol.md's JSON, UTF-8).</summary>
     Task WriteAsync(ReadOnlyMemory<byte> utf8Frame);
 
+    /// <summary>Writes several server frames in order; a channel that can, in one write to the client.</summary>
+    async Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
+    {
+        for (var i = 0; i < utf8Frames.Length; i++) await WriteAsync(utf8Frames.Span[i]);
+    }
+
     /// <summary>Closes after what was written; a client that does not take the close in time is aborted.</summary>
     Task CloseAsync(WebSocketCloseStatus status, string reason);
 }
 
 /// <summary>A WebSocket client.</summary>
-public sealed class WebSocketChannel(WebSocket socket) : IClientChannel
+/// <param name="connection">The stream under <paramref name="socket"/>, when the server gave it one that can gather
+/// several frames into one write (<see cref="CoalescingStreamExtensions.UseCoalescedWebSocketWrites"/>).</param>
+public sealed class WebSocketChannel(WebSocket socket, CoalescingStream? connection = null) : IClientChannel
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
 
@@ -21,6 +29,30 @@ public sealed class WebSocketChannel(WebSocket socket) : IClientChannel
     {
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             await socket.SendAsync(utf8Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+    }
+
+    public async Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
+    {
+        if (connection is null || utf8Frames.Length == 1)
+        {
+            for (var i = 0; i < utf8Frames.Length; i++) await WriteAsync(utf8Frames.Span[i]);
+            return;
+        }
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        connection.Hold();
+        try
+        {
+            // Gathered while held (the stream completes these sends at once), then written with the last frame.
+            for (var i = 0; i < utf8Frames.Length - 1; i++)
+                await socket.SendAsync(utf8Frames.Span[i], WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            connection.WriteHeldWithNext();
+            await socket.SendAsync(utf8Frames.Span[^1], WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+        catch
+        {
+            connection.DropHeld();
+            throw;
+        }
     }
 
     public async Task CloseAsync(WebSocketCloseStatus status, string reason)

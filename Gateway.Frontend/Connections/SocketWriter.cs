@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 
 namespace SocketStarter.Gateway.Frontend.Connections;
@@ -5,7 +6,8 @@ namespace SocketStarter.Gateway.Frontend.Connections;
 /// <summary>
 /// Everything that goes to one client, in order. Whoever has a frame queues it directly (the fan-out for topic
 /// frames, the connection actor for its own answers): no actor message and no stream element per delivery. One
-/// drain at a time writes all that is queued and then stops, so an idle connection holds no task, timer or buffer.
+/// drain at a time takes what is queued and writes its frames together (one write to the client, where the channel
+/// can), until nothing is left; then it stops, so an idle connection holds no task, timer or buffer.
 /// The queue is bounded: a client that reads too slowly to keep it below the limit is closed with
 /// <see cref="CloseCodes.TryAgainLater"/> rather than let the queue grow; it can resume and catch up with <c>since</c>.
 /// </summary>
@@ -42,7 +44,33 @@ public sealed class SocketWriter : IThreadPoolWorkItem
 
     /// <summary>Queues one encoded frame; false if the writer has ended (or ends now, because the queue is full).
     /// <paramref name="receipt"/>, if given, is told once the frame is written, or dropped unwritten.</summary>
-    public bool TryWrite(ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null) => Enqueue(new Item(frame, Receipt: receipt));
+    public bool TryWrite(ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null) =>
+        TryWrite(new ReadOnlySpan<ReadOnlyMemory<byte>>(in frame), receipt);
+
+    /// <summary>Queues encoded frames in order, at once (a topic's batch); false if the writer has ended, or ends now
+    /// because they do not fit. <paramref name="receipt"/>, if given, is told once the last is written, or dropped.</summary>
+    public bool TryWrite(ReadOnlySpan<ReadOnlyMemory<byte>> frames, DeliveryReceipt? receipt = null)
+    {
+        bool start, overflowed = false;
+        lock (_queue)
+        {
+            if (_ended) return false;
+            if (_frames + frames.Length > _limit)
+            {
+                _ended = overflowed = true;
+                start = false;
+            }
+            else
+            {
+                for (var i = 0; i < frames.Length; i++)
+                    _queue.Enqueue(new Item(frames[i], Receipt: i == frames.Length - 1 ? receipt : null));
+                _frames += frames.Length;
+                start = !_draining;
+                _draining = true;
+            }
+        }
+        return Started(start, overflowed);
+    }
 
     /// <summary>Completes <paramref name="done"/> with <paramref name="applied"/> after every frame queued before it is written.</summary>
     public void After(TaskCompletionSource<bool> done, bool applied)
@@ -53,28 +81,24 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     /// <summary>Closes the socket after what is queued; frames queued later are dropped.</summary>
     public void Close(WebSocketCloseStatus status, string reason) => Enqueue(new Item(default, Close: (status, reason)));
 
-    /// <summary>Queues the item and starts a drain if none runs; false if the writer has ended or a frame overflows it.</summary>
+    /// <summary>Queues a close or a marker and starts a drain if none runs; false if the writer has ended.</summary>
     private bool Enqueue(Item item)
     {
-        bool start, overflowed = false;
+        bool start;
         lock (_queue)
         {
             if (_ended) return false;
-            if (item.IsFrame && _frames >= _limit)
-            {
-                _ended = overflowed = true;
-                start = false;
-            }
-            else
-            {
-                _queue.Enqueue(item);
-                if (item.IsFrame) _frames++;
-                // A queued close ends the writer at once: nothing queued after it would be written.
-                if (item.Close is not null) _ended = true;
-                start = !_draining;
-                _draining = true;
-            }
+            _queue.Enqueue(item);
+            // A queued close ends the writer at once: nothing queued after it would be written.
+            if (item.Close is not null) _ended = true;
+            start = !_draining;
+            _draining = true;
         }
+        return Started(start, overflowed: false);
+    }
+
+    private bool Started(bool start, bool overflowed)
+    {
         if (overflowed)
         {
             _ = CloseForOverflow();
@@ -95,47 +119,88 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     /// <summary>On a pool thread, not the caller's: a fan-out to a hundred members runs its writes in parallel.</summary>
     void IThreadPoolWorkItem.Execute() => _ = Drain();
 
+    /// <summary>At most this many frames go to the client in one write: a long queue is written in bounded pieces.</summary>
+    private const int FramesPerWrite = 64;
+
     private async Task Drain()
     {
-        while (true)
+        var taken = ArrayPool<Item>.Shared.Rent(FramesPerWrite);
+        var frames = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(FramesPerWrite);
+        try
         {
-            Item item;
-            lock (_queue)
+            while (true)
             {
-                if (!_queue.TryDequeue(out item))
+                int count;
+                lock (_queue)
                 {
-                    _draining = false;
-                    return;
+                    for (count = 0; count < FramesPerWrite && _queue.TryDequeue(out var next); count++)
+                    {
+                        taken[count] = next;
+                        if (next.IsFrame) _frames--;
+                    }
+                    if (count == 0)
+                    {
+                        _draining = false;
+                        return;
+                    }
                 }
-                if (item.IsFrame) _frames--;
+                if (!await WriteTaken(taken, count, frames)) return;
             }
-            try
+        }
+        finally
+        {
+            ArrayPool<Item>.Shared.Return(taken, clearArray: true);
+            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(frames, clearArray: true);
+        }
+    }
+
+    /// <summary>Writes the taken items in order, each run of frames at once; false if the socket failed (then the
+    /// writer has ended, and every frame not written is dropped).</summary>
+    private async Task<bool> WriteTaken(Item[] taken, int count, ReadOnlyMemory<byte>[] frames)
+    {
+        var first = 0;
+        try
+        {
+            while (first < count)
             {
+                var item = taken[first];
                 if (item.Done is { } done)
+                {
                     done.TrySetResult(item.Applied);
+                    first++;
+                }
                 else if (item.Close is { } close)
                 {
+                    first++;
                     await _channel.CloseAsync(close.Status, close.Reason);
                     _finished.TrySetResult(End.Closed);
                 }
                 else
                 {
-                    await _channel.WriteAsync(item.Frame);
-                    item.Receipt?.Written();
+                    var run = 0;
+                    while (first + run < count && taken[first + run].IsFrame)
+                    {
+                        frames[run] = taken[first + run].Frame;
+                        run++;
+                    }
+                    await _channel.WriteAsync(frames.AsMemory(0, run));
+                    for (var i = first; i < first + run; i++) taken[i].Receipt?.Written();
+                    first += run;
                 }
             }
-            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+            return true;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            lock (_queue)
             {
-                lock (_queue)
-                {
-                    _ended = true;
-                    _draining = false;
-                }
-                item.Receipt?.Written();
-                CompleteDropped(TakeQueued());
-                _finished.TrySetResult(End.Failed);
-                return;
+                _ended = true;
+                _draining = false;
             }
+            CompleteDropped(taken.Skip(first).Take(count - first));
+            CompleteDropped(TakeQueued());
+            _finished.TrySetResult(End.Failed);
+            return false;
         }
     }
 
@@ -152,7 +217,7 @@ public sealed class SocketWriter : IThreadPoolWorkItem
     }
 
     /// <summary>Frames are dropped (their receipts told: they will not be written); waiting markers are completed, outside the lock.</summary>
-    private static void CompleteDropped(List<Item> dropped)
+    private static void CompleteDropped(IEnumerable<Item> dropped)
     {
         foreach (var item in dropped)
         {

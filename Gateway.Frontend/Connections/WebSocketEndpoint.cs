@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Microsoft.AspNetCore.Http.Features;
 using SocketStarter.Gateway.Frontend.Authentication;
 using SocketStarter.Shared.Hosting;
 using SocketStarter.Shared.Hosting.Management;
@@ -63,7 +64,7 @@ public static class WebSocketEndpoint
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var connection = system.ActorOf(ConnectionActor.Props(
-                new WebSocketChannel(socket), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
+                new WebSocketChannel(socket, (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
                 registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
                 settings, materializer, socketClosed, authentication, identity, standingQueue));
 

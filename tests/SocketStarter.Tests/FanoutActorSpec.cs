@@ -68,6 +68,18 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     }
 
     [Fact]
+    public async Task A_room_batch_goes_to_each_member_in_one_write_without_what_is_not_meant_for_it()
+    {
+        var (fanout, s1, s2) = LobbyOfTwo(FanoutActor.Props());
+        fanout.Tell(new FrontendCommands.TopicBatch("lobby",
+            [new("lobby", 1, "{\"seq\":1}", null), new("lobby", 0, "{\"presence\":1}", "s2"), new("lobby", 2, "{\"seq\":2}", null)]), TestActor);
+        ExpectMsg<TopicCommands.Delivered>(d => d.UpToSeq == 2);
+
+        Assert.Equal(["{\"seq\":1}", "{\"presence\":1}", "{\"seq\":2}"], await s1.NextWrite());
+        Assert.Equal(["{\"seq\":1}", "{\"seq\":2}"], await s2.NextWrite());
+    }
+
+    [Fact]
     public async Task A_room_batch_is_confirmed_once_every_member_has_it()
     {
         // A grace far longer than the test: only the member's write can confirm the batch, however slow the machine.
@@ -157,6 +169,7 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     private sealed class RecordingChannel : IClientChannel
     {
         private readonly Channel<string> _written = Channel.CreateUnbounded<string>();
+        private readonly Channel<string[]> _writes = Channel.CreateUnbounded<string[]>();
         private Task _socketFree = Task.CompletedTask;
 
         public RecordingChannel() => Writer = new SocketWriter(this, limit: 16);
@@ -171,11 +184,18 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
             return free;
         }
 
-        public async Task WriteAsync(ReadOnlyMemory<byte> utf8Frame)
+        public async Task WriteAsync(ReadOnlyMemory<byte> utf8Frame) => await WriteAsync(new[] { utf8Frame });
+
+        /// <summary>One write to the client: the frames <see cref="NextWrite"/> gives together.</summary>
+        public async Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
         {
             await _socketFree;
-            _written.Writer.TryWrite(Encoding.UTF8.GetString(utf8Frame.Span));
+            var frames = utf8Frames.ToArray().Select(frame => Encoding.UTF8.GetString(frame.Span)).ToArray();
+            foreach (var frame in frames) _written.Writer.TryWrite(frame);
+            _writes.Writer.TryWrite(frames);
         }
+
+        public async Task<string[]> NextWrite() => await _writes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(3));
 
         public Task CloseAsync(WebSocketCloseStatus status, string reason) => Task.CompletedTask;
 
