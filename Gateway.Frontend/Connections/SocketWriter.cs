@@ -124,84 +124,84 @@ public sealed class SocketWriter : IThreadPoolWorkItem
 
     private async Task Drain()
     {
-        var taken = ArrayPool<Item>.Shared.Rent(FramesPerWrite);
-        var frames = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(FramesPerWrite);
-        try
+        while (true)
         {
-            while (true)
+            Item item;
+            Item[]? run = null;
+            var count = 1;
+            lock (_queue)
             {
-                int count;
-                lock (_queue)
+                if (!_queue.TryDequeue(out item))
                 {
-                    for (count = 0; count < FramesPerWrite && _queue.TryDequeue(out var next); count++)
+                    _draining = false;
+                    return;
+                }
+                if (item.IsFrame)
+                {
+                    _frames--;
+                    // The frames queued behind it go in the same write; a lone frame (an idle client's) needs no array.
+                    if (_queue.TryPeek(out var next) && next.IsFrame)
                     {
-                        taken[count] = next;
-                        if (next.IsFrame) _frames--;
-                    }
-                    if (count == 0)
-                    {
-                        _draining = false;
-                        return;
+                        var most = Math.Min(_queue.Count + 1, FramesPerWrite);
+                        run = ArrayPool<Item>.Shared.Rent(most);
+                        run[0] = item;
+                        while (count < most && _queue.TryPeek(out next) && next.IsFrame)
+                        {
+                            run[count++] = _queue.Dequeue();
+                            _frames--;
+                        }
                     }
                 }
-                if (!await WriteTaken(taken, count, frames)) return;
             }
-        }
-        finally
-        {
-            ArrayPool<Item>.Shared.Return(taken, clearArray: true);
-            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(frames, clearArray: true);
-        }
-    }
-
-    /// <summary>Writes the taken items in order, each run of frames at once; false if the socket failed (then the
-    /// writer has ended, and every frame not written is dropped).</summary>
-    private async Task<bool> WriteTaken(Item[] taken, int count, ReadOnlyMemory<byte>[] frames)
-    {
-        var first = 0;
-        try
-        {
-            while (first < count)
+            try
             {
-                var item = taken[first];
                 if (item.Done is { } done)
-                {
                     done.TrySetResult(item.Applied);
-                    first++;
-                }
                 else if (item.Close is { } close)
                 {
-                    first++;
                     await _channel.CloseAsync(close.Status, close.Reason);
                     _finished.TrySetResult(End.Closed);
                 }
-                else
+                else if (run is null)
                 {
-                    var run = 0;
-                    while (first + run < count && taken[first + run].IsFrame)
-                    {
-                        frames[run] = taken[first + run].Frame;
-                        run++;
-                    }
-                    await _channel.WriteAsync(frames.AsMemory(0, run));
-                    for (var i = first; i < first + run; i++) taken[i].Receipt?.Written();
-                    first += run;
+                    await _channel.WriteAsync(item.Frame);
+                    item.Receipt?.Written();
                 }
+                else
+                    await WriteRun(run, count);
             }
-            return true;
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            lock (_queue)
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
             {
-                _ended = true;
-                _draining = false;
+                lock (_queue)
+                {
+                    _ended = true;
+                    _draining = false;
+                }
+                CompleteDropped(run is null ? [item] : run.Take(count));
+                CompleteDropped(TakeQueued());
+                _finished.TrySetResult(End.Failed);
+                return;
             }
-            CompleteDropped(taken.Skip(first).Take(count - first));
-            CompleteDropped(TakeQueued());
-            _finished.TrySetResult(End.Failed);
-            return false;
+            finally
+            {
+                if (run is not null) ArrayPool<Item>.Shared.Return(run, clearArray: true);
+            }
         }
+    }
+
+    private async Task WriteRun(Item[] run, int count)
+    {
+        var frames = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(count);
+        try
+        {
+            for (var i = 0; i < count; i++) frames[i] = run[i].Frame;
+            await _channel.WriteAsync(frames.AsMemory(0, count));
+        }
+        finally
+        {
+            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(frames, clearArray: true);
+        }
+        for (var i = 0; i < count; i++) run[i].Receipt?.Written();
     }
 
     /// <summary>Once ended: what is still queued will never be written.</summary>
