@@ -9,9 +9,12 @@ public interface IClientChannel
     Task WriteAsync(ReadOnlyMemory<byte> utf8Frame);
 
     /// <summary>Writes several server frames in order; a channel that can, in one write to the client.</summary>
-    async Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
+    Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames) => WriteEachAsync(this, utf8Frames);
+
+    /// <summary>The frames written one by one, for a channel that cannot gather them.</summary>
+    protected static async Task WriteEachAsync(IClientChannel channel, ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
     {
-        for (var i = 0; i < utf8Frames.Length; i++) await WriteAsync(utf8Frames.Span[i]);
+        for (var i = 0; i < utf8Frames.Length; i++) await channel.WriteAsync(utf8Frames.Span[i]);
     }
 
     /// <summary>Closes after what was written; a client that does not take the close in time is aborted.</summary>
@@ -33,9 +36,9 @@ public sealed class WebSocketChannel(WebSocket socket, CoalescingStream? connect
 
     public async Task WriteAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> utf8Frames)
     {
-        if (connection is null || utf8Frames.Length == 1)
+        if (connection is null)
         {
-            for (var i = 0; i < utf8Frames.Length; i++) await WriteAsync(utf8Frames.Span[i]);
+            await IClientChannel.WriteEachAsync(this, utf8Frames);
             return;
         }
         if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;

@@ -63,8 +63,9 @@ public static class WebSocketEndpoint
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             var socketClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var upgraded = (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream;
             var connection = system.ActorOf(ConnectionActor.Props(
-                new WebSocketChannel(socket, (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
+                new WebSocketChannel(socket, upgraded), application, resumable: true, context.Request.Query["resume"].FirstOrDefault(),
                 registry.Get<ShardRegions.SessionRegion>(), registry.Get<FanoutHostingExtensions.Fanout>(),
                 settings, materializer, socketClosed, authentication, identity, standingQueue));
 
