@@ -14,6 +14,10 @@
 #   bench/run.sh --steady [N [clients rate]]  SocketStarter alone at 200 x 5 (or clients x rate) after the warm-up,
 #                           N runs (default 3) on one cluster (about a minute): for A/B runs of a change to the steady
 #                           state; prints its rows. STEADY_BACKENDS=n runs it on n backends (one SQLite file)
+#   bench/run.sh --churn [N] [expire]  raw and SocketStarter at 200 x 5 for 20 s while N more clients (default 1000)
+#                           join the rooms at 5 s and all leave 4 s later (expire: disconnect, so that their sessions
+#                           end when the resume window runs out; RESUME_WINDOW_SECONDS=3 makes that 3 s later);
+#                           prints the rows (latency per half second in "stall")
 #   bench/run.sh --cold [N]  SocketStarter alone at 200 x 5 for the first 20 s of N fresh clusters (default 3)
 #   add --postgres (last) for a journal on a private PostgreSQL server instead of one SQLite file shared by the
 #   backends, as a deployment on several hosts has it (needs Debian's postgresql)
@@ -30,6 +34,9 @@ steady_only=0; [[ ${1:-} == --steady ]] && { steady_only=1; quick=1; }
 steady_runs=3; [[ $steady_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && steady_runs=$2
 steady_load="200 5"; [[ $steady_only == 1 && ${3:-} =~ ^[0-9]+$ && ${4:-} =~ ^[0-9]+$ ]] && steady_load="$3 $4"
 steady_backends=1; [[ $steady_only == 1 ]] && steady_backends=${STEADY_BACKENDS:-1}
+churn_only=0; [[ ${1:-} == --churn ]] && { churn_only=1; quick=1; }
+churn_clients=1000; [[ $churn_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && churn_clients=$2
+churn_args=(); [[ $churn_only == 1 && ${3:-} == expire ]] && churn_args=(--churn-expire)
 cold_only=0; [[ ${1:-} == --cold ]] && { cold_only=1; quick=1; }
 cold_runs=3; [[ $cold_only == 1 && ${2:-} =~ ^[0-9]+$ ]] && cold_runs=$2
 postgres=0; [[ ${*: -1} == --postgres ]] && postgres=1
@@ -126,6 +133,7 @@ idle_clients=10000; seconds=10; loads=("200 5" "1000 1" "1000 2" "1000 4" "1000 
 # With the load generator warmed (--warmup), SocketStarter kept up with 1000 x 4 (2026-12-06): twice that is the overload.
 [[ $quick == 1 ]] && { loads=("200 5" "1000 8"); systems=(raw socketstarter); }
 [[ $steady_only == 1 ]] && { loads=(); for ((i = 0; i < steady_runs; i++)); do loads+=("$steady_load"); done; systems=(socketstarter); }
+[[ $churn_only == 1 ]] && loads=()
 
 [[ $rolling_only == 1 || $restart_only == 1 || $cold_only == 1 ]] && systems=()
 for system in "${systems[@]}"; do
@@ -136,7 +144,7 @@ for system in "${systems[@]}"; do
     measure_cold_start
   fi
   start
-  [[ $steady_only == 1 ]] || loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
+  [[ $steady_only == 1 || $churn_only == 1 ]] || loadgen idle --system "$system" --url "$url" --clients "$idle_clients" --pids "$idle_pids" | record
   # A fresh system for the chat scenarios: SocketStarter would otherwise still be ending the 10k idle sessions.
   # A 10 s unrecorded load first, so that no measured scenario pays for the servers' JIT compilation and first
   # allocations; each measured run warms the load generator's own process too (--warmup: its JIT, not the servers').
@@ -146,6 +154,8 @@ for system in "${systems[@]}"; do
     set -- $load
     loadgen chat --system "$system" --url "$url" --clients "$1" --rooms 10 --rate "$2" --seconds "$seconds" --warmup 5 --pids "$server_pids" "${metrics_args[@]}" | record
   done
+  [[ $churn_only == 0 ]] || loadgen chat --system "$system" --scenario churn --url "$url" --clients 200 --rooms 10 --rate 5 --seconds 20 --warmup 5 \
+    --churn "$churn_clients" "${churn_args[@]}" --pids "$server_pids" "${metrics_args[@]}" | record
   stop_all
 done
 
@@ -153,7 +163,7 @@ done
 # supervisor with a fixed port does), with 1 and 2 backends
 stall_backends=(1 2); faults=(graceful kill)
 [[ $quick == 1 ]] && { stall_backends=($restart_backends); faults=($restart_fault); }
-[[ $rolling_only == 1 || $steady_only == 1 || $cold_only == 1 ]] && stall_backends=()
+[[ $rolling_only == 1 || $steady_only == 1 || $cold_only == 1 || $churn_only == 1 ]] && stall_backends=()
 for backends in "${stall_backends[@]}"; do
   for fault in "${faults[@]}"; do
     echo "== stall: $fault, $backends backend(s)"
@@ -198,7 +208,7 @@ for ((i = 0; cold_only == 1 && i < cold_runs; i++)); do
   echo "== cold start $((i + 1)) of $cold_runs"
   measure_cold_start
 done
-if [[ $rolling_only == 1 || $restart_only == 1 || $steady_only == 1 || $cold_only == 1 ]]; then cat "$results"; exit 0; fi
+if [[ $rolling_only == 1 || $restart_only == 1 || $steady_only == 1 || $cold_only == 1 || $churn_only == 1 ]]; then cat "$results"; exit 0; fi
 
 echo "== targets"
 loadgen targets "$results"

@@ -9,11 +9,14 @@ using static SocketStarter.Messages.TopicEvents;
 namespace SocketStarter.Gateway.Backend.Topics;
 
 /// <summary>
-/// Runs one topic's <see cref="TopicState"/>. Publishes are committed in groups: while one batch is being written,
-/// the topic keeps taking publishes, and what arrived meanwhile is written next as one journal write; then the batch
-/// is delivered (one <see cref="FrontendCommands.TopicBatch"/> per frontend node with members) and each publish is
-/// answered, in <c>seq</c> order. Nothing is answered or delivered before it is persisted. Membership changes
-/// (rare) wait until no publish is queued or being written, so a batch never straddles one.
+/// Runs one topic's <see cref="TopicState"/>. Commands are committed in groups: while one batch is being written,
+/// the topic keeps deciding publishes and membership changes, and what arrived meanwhile is written next as one
+/// journal write; once it is persisted, its steps take effect in the order they arrived: each run of publishes is
+/// delivered (one <see cref="FrontendCommands.TopicBatch"/> per frontend node with members) and answered in
+/// <c>seq</c> order, and each membership change between them is applied and answered in its place (a member joining
+/// after a post gets it in its catch-up, one leaving before it does not get it). Nothing is answered or delivered
+/// before it is persisted. A crowd joining or leaving at once is a few journal writes, not one per member with the
+/// room's posts held behind each (1000 leaves took ~1 s per room that way, docs/benchmarks.md).
 /// Backpressure: a frontend confirms each batch (and each catch-up) once its members' sockets have it; while a frontend has
 /// <see cref="DeliveryWindow"/> unconfirmed, the topic writes no new batch and sends no catch-up, so the publishes wait unanswered,
 /// and the clients' frames queue at their frontends (held, or refused <c>rate_limited</c> past <c>MAX_QUEUED_WHILE_BUSY</c>
@@ -41,19 +44,23 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private readonly TopicState _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    /// <summary>Publishes decided while a batch is being written, and what to do, in order, once they are persisted.</summary>
-    private List<Published> _nextEvents = new();
-    private List<Action> _nextEffects = new();
+    /// <summary>What was decided while a batch is being written, in order: written next as one batch.</summary>
+    private List<Step> _next = new();
+    /// <summary>Publishes among <see cref="_next"/>: what a frontend's full delivery window holds back.</summary>
+    private int _nextPublishes;
+    /// <summary>Per frontend node: catch-ups decided and not yet sent, which count in its delivery window.</summary>
+    private readonly Dictionary<IActorRef, int> _catchUpsQueued = new();
     private bool _writing;
-    /// <summary>A command waits in the stash for the writes to finish; publishes queue up behind it to keep their order.</summary>
+    /// <summary>A command waits in the stash (a join for its frontend's window, a hand-off for the writes to finish);
+    /// everything after it queues up behind it to keep their order.</summary>
     private bool _holding;
     private long _snapshotAt;
     /// <summary>When this incarnation last saved a snapshot (none yet: the first one due is saved).</summary>
     private DateTime _snapshotSavedAt = DateTime.MinValue;
     /// <summary>Per frontend node: the batches sent and not yet confirmed, oldest first (last seq, when sent).</summary>
     private readonly Dictionary<IActorRef, Queue<(long Seq, DateTime SentAt)>> _unconfirmed = new();
-    /// <summary>Per session, the step (subscribe, unsubscribe, rebind, presence) last answered: see <see cref="AnsweredBefore"/>.</summary>
-    private readonly Dictionary<string, long> _lastAnswered = new();
+    /// <summary>Per session, the step (subscribe, unsubscribe, rebind, presence) last decided: see <see cref="DecidedBefore"/>.</summary>
+    private readonly Dictionary<string, long> _lastDecided = new();
     /// <summary>Fan-outs known to be gone (their node stopped or was downed): nothing they were sent holds the topic back.</summary>
     private readonly HashSet<IActorRef> _goneFrontends = new();
 
@@ -61,6 +68,11 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly CheckDelivery Instance = new();
     }
+
+    /// <summary>One decided command: the event to persist (none: nothing changes), then what to do once it is
+    /// persisted and applied. A publish's step (<paramref name="OfPublish"/>) takes effect after the run of publishes
+    /// it is in is delivered; a membership step takes effect in its place between runs.</summary>
+    private sealed record Step(ITopicEvent? Event, Action Then, bool OfPublish);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -83,10 +95,10 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         Recover<ITopicEvent>(_state.Apply);
 
         Command<TopicCommands.Publish>(publish => { if (_holding) Stash.Stash(); else HandlePublish(publish); });
-        Command<TopicCommands.Subscribe>(subscribe => { if (!AnsweredBefore(subscribe)) WhenWritten(() => HandleSubscribe(subscribe)); });
-        Command<TopicCommands.Unsubscribe>(unsubscribe => { if (!AnsweredBefore(unsubscribe)) WhenWritten(() => HandleUnsubscribe(unsubscribe)); });
-        Command<TopicCommands.Rebind>(rebind => { if (!AnsweredBefore(rebind)) WhenWritten(() => HandleRebind(rebind)); });
-        Command<TopicCommands.SetPresence>(set => { if (!AnsweredBefore(set)) WhenWritten(() => HandleSetPresence(set)); });
+        Command<TopicCommands.Subscribe>(subscribe => { if (_holding) Stash.Stash(); else if (!DecidedBefore(subscribe)) HandleSubscribe(subscribe); });
+        Command<TopicCommands.Unsubscribe>(unsubscribe => { if (_holding) Stash.Stash(); else if (!DecidedBefore(unsubscribe)) HandleUnsubscribe(unsubscribe); });
+        Command<TopicCommands.Rebind>(rebind => { if (_holding) Stash.Stash(); else if (!DecidedBefore(rebind)) HandleRebind(rebind); });
+        Command<TopicCommands.SetPresence>(set => { if (_holding) Stash.Stash(); else if (!DecidedBefore(set)) HandleSetPresence(set); });
         Command<TopicQueries.GetMemberCount>(_ => Sender.Tell(new TopicQueries.MemberCount(_topicId, _state.MemberCount)));
         Command<TopicCommands.Delivered>(delivered =>
         {
@@ -108,45 +120,55 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotFailure>(_ => { });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
-        // Hand-off: the batch being written is delivered and answered first.
-        Command<StopEntity>(_ => WhenWritten(() => HandOff.Stop(Context)));
+        // Hand-off: what is decided is written, delivered and answered first.
+        Command<StopEntity>(_ =>
+        {
+            if (!Busy) HandOff.Stop(Context);
+            else
+            {
+                _holding = true;
+                Stash.Stash();
+            }
+        });
     }
 
     public override string PersistenceId => $"topic-{_topicId}";
 
-    /// <summary>Publishes are queued or being written: the state does not yet hold them.</summary>
-    private bool Busy => _writing || _nextEvents.Count > 0 || _nextEffects.Count > 0;
-
-    private void WhenWritten(Action handle)
-    {
-        if (!Busy)
-        {
-            handle();
-            return;
-        }
-        _holding = true;
-        Stash.Stash();
-    }
+    /// <summary>Commands are queued or being written: the state does not yet hold them.</summary>
+    private bool Busy => _writing || _next.Count > 0;
 
     /// <summary>
-    /// A retry of the step last answered for that session (the session resends every 500 ms until answered, and a
-    /// catch-up of thousands of messages takes longer than that to send) is answered again without sending its
-    /// frames twice. In memory only: after a restart a retry is handled as new, which the steps allow.
+    /// A retry of the step last decided for that session (the session resends every 500 ms until answered, and a
+    /// catch-up of thousands of messages takes longer than that to send) is answered again, after the original,
+    /// without sending its frames twice. In memory only: after a restart a retry is handled as new, which the steps
+    /// allow.
     /// </summary>
-    private bool AnsweredBefore(TopicCommands.ITopicCommand command)
+    private bool DecidedBefore(TopicCommands.ITopicCommand command)
     {
-        if (!_lastAnswered.TryGetValue(command.SessionId, out var opId) || opId != command.OpId) return false;
-        Sender.Tell(new TopicReplies.Done(_topicId, command.OpId));
+        if (!_lastDecided.TryGetValue(command.SessionId, out var opId) || opId != command.OpId) return false;
+        var (replyTo, done) = (Sender, new TopicReplies.Done(_topicId, command.OpId));
+        Enqueue(new Step(null, () => replyTo.Tell(done), OfPublish: false));
         return true;
     }
 
-    private void Answer(IActorRef replyTo, TopicCommands.ITopicCommand command)
+    /// <summary>Queues a decided membership step; nothing is kept of a session that leaves (a retry of its
+    /// unsubscribe finds no member and sends nothing).</summary>
+    private void Decided(TopicCommands.ITopicCommand command, ITopicEvent? @event, Action then)
     {
-        // Nothing is kept for a session that left: a retry of its unsubscribe finds no member and sends nothing.
-        if (command is TopicCommands.Unsubscribe) _lastAnswered.Remove(command.SessionId);
-        else _lastAnswered[command.SessionId] = command.OpId;
-        replyTo.Tell(new TopicReplies.Done(_topicId, command.OpId));
+        if (command is TopicCommands.Unsubscribe) _lastDecided.Remove(command.SessionId);
+        else _lastDecided[command.SessionId] = command.OpId;
+        Enqueue(new Step(@event, then, OfPublish: false));
     }
+
+    private void Enqueue(Step step)
+    {
+        _next.Add(step);
+        if (step.OfPublish && step.Event is not null) _nextPublishes++;
+        if (!_writing) WriteNext();
+    }
+
+    private static void Answer(IActorRef replyTo, TopicCommands.ITopicCommand command, string topicId) =>
+        replyTo.Tell(new TopicReplies.Done(topicId, command.OpId));
 
     private void HandlePublish(TopicCommands.Publish publish)
     {
@@ -155,18 +177,16 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         switch (_state.DecidePublish(publish, DateTime.UtcNow))
         {
             case TopicState.Accepted { Event: var published }:
-                _nextEvents.Add(published);
-                _nextEffects.Add(() => replyTo.Tell(done));
+                Enqueue(new Step(published, () => replyTo.Tell(done), OfPublish: true));
                 break;
             case TopicState.Repeat when !Busy:
                 replyTo.Tell(done);
-                return;
+                break;
             case TopicState.Repeat:
                 // The original may be in the batch being written: answer after it.
-                _nextEffects.Add(() => replyTo.Tell(done));
+                Enqueue(new Step(null, () => replyTo.Tell(done), OfPublish: true));
                 break;
         }
-        if (!_writing) WriteNext();
     }
 
     /// <summary>
@@ -176,31 +196,31 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private void WriteNext()
     {
         _writing = false;
-        if (_nextEvents.Count == 0 && _nextEffects.Count == 0)
+        if (_next.Count == 0)
         {
             if (!_holding) return;
             _holding = false;
             Stash.UnstashAll();
             return;
         }
-        if (_nextEvents.Count > 0 && DeliveryBlocked())
+        if (_nextPublishes > 0 && DeliveryBlocked())
         {
             RecheckDeliverySoon();
             return;
         }
-        var (events, effects) = (_nextEvents, _nextEffects);
-        (_nextEvents, _nextEffects) = (new(), new());
+        var steps = _next;
+        (_next, _nextPublishes) = (new(), 0);
         _writing = true;
+        var events = steps.Where(step => step.Event is not null).Select(step => step.Event!).ToList();
         if (events.Count == 0)
         {
-            Written(events, effects);
+            Written(steps);
             return;
         }
         var remaining = events.Count;
-        PersistAllAsync(events, published =>
+        PersistAllAsync(events, _ =>
         {
-            _state.Apply(published);
-            if (--remaining == 0) Written(events, effects);
+            if (--remaining == 0) Written(steps);
         });
     }
 
@@ -209,12 +229,39 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         if (!_writing) WriteNext();
     }
 
-    private void Written(List<Published> events, List<Action> effects)
+    /// <summary>Applies a persisted batch step by step: each run of publishes is delivered, then answered; each
+    /// membership step takes effect where it came.</summary>
+    private void Written(List<Step> steps)
     {
-        if (events.Count > 0) Deliver(events);
-        foreach (var effect in effects) effect();
+        var run = new List<Published>();
+        var answers = new List<Action>();
+        foreach (var step in steps)
+        {
+            if (step.OfPublish)
+            {
+                if (step.Event is Published published)
+                {
+                    _state.Apply(published);
+                    run.Add(published);
+                }
+                answers.Add(step.Then);
+                continue;
+            }
+            DeliverRun(run, answers);
+            if (step.Event is { } change) _state.Apply(change);
+            step.Then();
+        }
+        DeliverRun(run, answers);
         SnapshotIfDue();
         WriteNext();
+    }
+
+    private void DeliverRun(List<Published> run, List<Action> answers)
+    {
+        if (run.Count > 0) Deliver(run);
+        foreach (var answer in answers) answer();
+        run.Clear();
+        answers.Clear();
     }
 
     /// <summary>One message per frontend node with members, the whole batch in seq order.</summary>
@@ -261,8 +308,15 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private void RecheckDeliverySoon() =>
         Timers.StartSingleTimer(DeliveryTimer, CheckDelivery.Instance, TimeSpan.FromMilliseconds(100));
 
-    private bool WindowFull(IActorRef frontend) =>
-        _unconfirmed.TryGetValue(frontend, out var sent) && WindowFull(sent, DateTime.UtcNow);
+    /// <summary>A catch-up to <paramref name="frontend"/> would pass its window: what it has unconfirmed and the
+    /// catch-ups already decided for it.</summary>
+    private bool CatchUpWindowFull(IActorRef frontend)
+    {
+        var queued = _catchUpsQueued.GetValueOrDefault(frontend);
+        if (!_unconfirmed.TryGetValue(frontend, out var sent)) return queued >= DeliveryWindow;
+        WindowFull(sent, DateTime.UtcNow);
+        return sent.Count + queued >= DeliveryWindow;
+    }
 
     private static bool WindowFull(Queue<(long Seq, DateTime SentAt)> sent, DateTime now)
     {
@@ -280,7 +334,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     private void HandleSubscribe(TopicCommands.Subscribe subscribe)
     {
-        if (WindowFull(subscribe.Frontend))
+        if (CatchUpWindowFull(subscribe.Frontend))
         {
             // Its frontend has not yet written what it was sent: the catch-up waits, and the topic's publishes behind
             // it. Clients rejoining with `since` at once (after an outage, or a frontend's clients moving) otherwise
@@ -292,8 +346,12 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        PersistThen(_state.DecideSubscribe(subscribe), joined =>
+        var frontend = subscribe.Frontend;
+        _catchUpsQueued[frontend] = _catchUpsQueued.GetValueOrDefault(frontend) + 1;
+        var joined = _state.DecideSubscribe(subscribe);
+        Decided(subscribe, joined, () =>
         {
+            if (--_catchUpsQueued[frontend] == 0) _catchUpsQueued.Remove(frontend);
             AnswerSubscribe(subscribe, replyTo);
             if (joined is MemberJoined) AnnouncePresence(joined: subscribe.Presence, left: null, exceptSessionId: subscribe.SessionId);
         });
@@ -322,7 +380,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         if (confirmSeq is { } seq) AwaitConfirmation(subscribe.Frontend, seq, DateTime.UtcNow);
         foreach (var message in history.Skip(fits))
             subscribe.Frontend.Tell(new FrontendCommands.ToSession(subscribe.SessionId, _frames.Message(_name, message)));
-        Answer(replyTo, subscribe);
+        Answer(replyTo, subscribe, _topicId);
     }
 
     /// <summary>2 MiB of payload: with JSON escaping twice over (frame, then wire) at worst 8 MiB of remoting frame.</summary>
@@ -333,8 +391,9 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private void HandleUnsubscribe(TopicCommands.Unsubscribe unsubscribe)
     {
         var replyTo = Sender;
-        var member = _state.MemberOf(unsubscribe.SessionId);
-        PersistThen(_state.DecideUnsubscribe(unsubscribe), left =>
+        var member = _state.DecidedMemberOf(unsubscribe.SessionId);
+        var left = _state.DecideUnsubscribe(unsubscribe);
+        Decided(unsubscribe, left, () =>
         {
             if (left is not null && member is not null)
             {
@@ -342,29 +401,30 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
                     unsubscribe.Expired ? null : _frames.Unsubscribed(_name)));
                 AnnouncePresence(joined: null, left: member.Presence, exceptSessionId: unsubscribe.SessionId);
             }
-            Answer(replyTo, unsubscribe);
+            Answer(replyTo, unsubscribe, _topicId);
         });
     }
 
     private void HandleRebind(TopicCommands.Rebind rebind)
     {
         var replyTo = Sender;
-        var isMember = _state.MemberOf(rebind.SessionId) is not null;
-        PersistThen(_state.DecideRebind(rebind), _ =>
+        var isMember = _state.DecidedMemberOf(rebind.SessionId) is not null;
+        Decided(rebind, _state.DecideRebind(rebind), () =>
         {
             if (isMember) rebind.Frontend.Tell(new FrontendCommands.Subscribe(_topicId, rebind.SessionId, Frame: null));
-            Answer(replyTo, rebind);
+            Answer(replyTo, rebind, _topicId);
         });
     }
 
     private void HandleSetPresence(TopicCommands.SetPresence set)
     {
         var replyTo = Sender;
-        var previous = _state.MemberOf(set.SessionId)?.Presence;
-        PersistThen(_state.DecideSetPresence(set), changed =>
+        var previous = _state.DecidedMemberOf(set.SessionId)?.Presence;
+        var changed = _state.DecideSetPresence(set);
+        Decided(set, changed, () =>
         {
             if (changed is not null) AnnouncePresence(joined: set.Presence, left: previous, exceptSessionId: set.SessionId);
-            Answer(replyTo, set);
+            Answer(replyTo, set, _topicId);
         });
     }
 
@@ -381,22 +441,6 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         var command = new FrontendCommands.TopicFrame(_topicId, 0, frame, exceptSessionId);
         foreach (var frontend in _state.FrontendsExcept(exceptSessionId))
             frontend.Tell(command);
-    }
-
-    /// <summary>Persists the decided event, if any, then applies it and runs <paramref name="then"/>; without one, runs it at once.</summary>
-    private void PersistThen<TEvent>(TEvent? @event, Action<TEvent?> then) where TEvent : class, ITopicEvent
-    {
-        if (@event is null)
-        {
-            then(null);
-            return;
-        }
-        Persist(@event, persisted =>
-        {
-            _state.Apply(persisted);
-            then(persisted);
-            SnapshotIfDue();
-        });
     }
 
     /// <summary>Called only when nothing is being written, so the state is exactly what is persisted.</summary>

@@ -7,9 +7,11 @@ namespace SocketStarter.Gateway.Backend.Topics;
 /// <summary>
 /// The rules of one topic, without an actor: who is subscribed, the message sequence, the kept history and the
 /// keys that make publishing idempotent. <c>Decide*</c> says which event a command causes (none: nothing changes);
-/// <see cref="Apply"/> applies a persisted event. Publishes are decided before their batch is written: their
-/// <c>seq</c> is taken and their keys count as seen from that moment, so a retry that arrives while the original
-/// is being written is recognised.
+/// <see cref="Apply"/> applies a persisted event. Commands are decided before their batch is written, against what is
+/// decided so far: a publish takes its <c>seq</c> and its keys count as seen from that moment (a retry that arrives
+/// while the original is being written is recognised); a membership change counts for the next decisions about that
+/// member (a leave decided right after a join in the same batch finds the member). What is persisted is unchanged
+/// until <see cref="Apply"/>: deliveries, presences and catch-ups go by it.
 /// </summary>
 public sealed class TopicState
 {
@@ -24,6 +26,9 @@ public sealed class TopicState
     /// <summary>Keys of publishes decided but not yet persisted, as (session, key).</summary>
     private readonly HashSet<(string SessionId, string Key)> _pendingKeys = new();
     private int _pendingPublishes;
+    /// <summary>Members whose membership changes are decided but not yet persisted: the member as the last one leaves
+    /// it (null: left) and how many are pending.</summary>
+    private readonly Dictionary<string, (Member? Member, int Pending)> _pendingMembers = new();
 
     /// <summary>The seq of the last persisted message.</summary>
     public long LastSeq { get; private set; }
@@ -47,25 +52,40 @@ public sealed class TopicState
     }
 
     /// <summary>Joined already on the same frontend: nothing. On another: it moved there. Else it joins.</summary>
-    public ITopicEvent? DecideSubscribe(TopicCommands.Subscribe subscribe) =>
-        _members.TryGetValue(subscribe.SessionId, out var member)
-            ? Equals(member.Frontend, subscribe.Frontend) ? null : new MemberRebound(subscribe.SessionId, subscribe.Frontend)
-            : new MemberJoined(subscribe.SessionId, subscribe.Presence, subscribe.Frontend);
+    public ITopicEvent? DecideSubscribe(TopicCommands.Subscribe subscribe)
+    {
+        var (sessionId, frontend) = (subscribe.SessionId, subscribe.Frontend);
+        return DecidedMemberOf(sessionId) switch
+        {
+            null => Decided(new MemberJoined(sessionId, subscribe.Presence, frontend), new Member(sessionId, subscribe.Presence, frontend)),
+            var member when Equals(member.Frontend, frontend) => null,
+            var member => Decided(new MemberRebound(sessionId, frontend), member with { Frontend = frontend }),
+        };
+    }
 
     public MemberLeft? DecideUnsubscribe(TopicCommands.Unsubscribe unsubscribe) =>
-        _members.ContainsKey(unsubscribe.SessionId) ? new MemberLeft(unsubscribe.SessionId) : null;
+        DecidedMemberOf(unsubscribe.SessionId) is not null ? Decided(new MemberLeft(unsubscribe.SessionId), null) : null;
 
     public MemberRebound? DecideRebind(TopicCommands.Rebind rebind) =>
-        _members.TryGetValue(rebind.SessionId, out var member) && !Equals(member.Frontend, rebind.Frontend)
-            ? new MemberRebound(rebind.SessionId, rebind.Frontend)
+        DecidedMemberOf(rebind.SessionId) is { } member && !Equals(member.Frontend, rebind.Frontend)
+            ? Decided(new MemberRebound(rebind.SessionId, rebind.Frontend), member with { Frontend = rebind.Frontend })
             : null;
 
     public PresenceChanged? DecideSetPresence(TopicCommands.SetPresence set) =>
-        _members.TryGetValue(set.SessionId, out var member) && member.Presence != set.Presence
-            ? new PresenceChanged(set.SessionId, set.Presence)
+        DecidedMemberOf(set.SessionId) is { } member && member.Presence != set.Presence
+            ? Decided(new PresenceChanged(set.SessionId, set.Presence), member with { Presence = set.Presence })
             : null;
 
-    public Member? MemberOf(string sessionId) => _members.GetValueOrDefault(sessionId);
+    /// <summary>The member as the changes decided so far leave it (null: not a member), persisted or not.</summary>
+    public Member? DecidedMemberOf(string sessionId) =>
+        _pendingMembers.TryGetValue(sessionId, out var pending) ? pending.Member : _members.GetValueOrDefault(sessionId);
+
+    private TEvent Decided<TEvent>(TEvent @event, Member? after) where TEvent : IMemberEvent
+    {
+        var pending = _pendingMembers.TryGetValue(@event.SessionId, out var earlier) ? earlier.Pending : 0;
+        _pendingMembers[@event.SessionId] = (after, pending + 1);
+        return @event;
+    }
 
     public int MemberCount => _members.Count;
 
@@ -84,6 +104,12 @@ public sealed class TopicState
 
     public void Apply(ITopicEvent @event)
     {
+        // Replayed events were never pending; a live one was decided here.
+        if (@event is IMemberEvent change && _pendingMembers.TryGetValue(change.SessionId, out var pending))
+        {
+            if (pending.Pending == 1) _pendingMembers.Remove(change.SessionId);
+            else _pendingMembers[change.SessionId] = pending with { Pending = pending.Pending - 1 };
+        }
         switch (@event)
         {
             case MemberJoined e:

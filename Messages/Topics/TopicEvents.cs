@@ -11,13 +11,19 @@ public sealed record TopicMessage(long Seq, string Payload, string? DedupeId, Da
 /// <summary>Every persisted event of a topic entity: the entity recovers this type, not a list of types.</summary>
 public interface ITopicEvent : IWireMessage;
 
+/// <summary>A topic event that changes one member's membership.</summary>
+public interface IMemberEvent : ITopicEvent
+{
+    string SessionId { get; }
+}
+
 /// <summary>Persisted events of a topic entity.</summary>
 public static class TopicEvents
 {
-    public sealed record MemberJoined(string SessionId, string Presence, IActorRef Frontend) : ITopicEvent;
-    public sealed record MemberLeft(string SessionId) : ITopicEvent;
-    public sealed record MemberRebound(string SessionId, IActorRef Frontend) : ITopicEvent;
-    public sealed record PresenceChanged(string SessionId, string Presence) : ITopicEvent;
+    public sealed record MemberJoined(string SessionId, string Presence, IActorRef Frontend) : IMemberEvent;
+    public sealed record MemberLeft(string SessionId) : IMemberEvent;
+    public sealed record MemberRebound(string SessionId, IActorRef Frontend) : IMemberEvent;
+    public sealed record PresenceChanged(string SessionId, string Presence) : IMemberEvent;
     public sealed record Published(TopicMessage Message, string SessionId, string EnvelopeKey) : ITopicEvent;
 
     public sealed record Member(string SessionId, string Presence, IActorRef Frontend);

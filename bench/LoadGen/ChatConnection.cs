@@ -20,6 +20,8 @@ public abstract class ChatConnection : IAsyncDisposable
 
     public abstract Task JoinAsync(string name, string room);
     public abstract Task SayAsync(string room, string text, string id);
+    /// <summary>Leaves the room and waits for the answer.</summary>
+    public abstract Task LeaveAsync(string room);
 
     /// <summary>Fetches the room's kept history (<c>join</c> with <c>since</c>) and records each message's seq.</summary>
     public virtual Task CatchUpAsync(string room, long since, Action<long> record) => Task.CompletedTask;
@@ -71,6 +73,8 @@ public sealed class ProtocolConnection : ChatConnection
     }
 
     public override Task SayAsync(string room, string text, string id) => Send(new { type = "say", room, text, id });
+
+    public override Task LeaveAsync(string room) => Request(new { type = "leave", room });
 
     public override async Task CatchUpAsync(string room, long since, Action<long> record)
     {
@@ -133,7 +137,7 @@ public sealed class ProtocolConnection : ChatConnection
         if (type == "message") Received?.Invoke(room!, seq, id!);
         else if (type == "error" && code == "unavailable") Interlocked.Increment(ref Unavailable);
         else if (type == "error" && code == "rate_limited") Interlocked.Increment(ref RateLimited);
-        else if (type is "registered" or "joined" or "error")
+        else if (type is "registered" or "joined" or "left" or "error")
         {
             if (type == "joined" && _history is { } record) RecordHistory(json, record);
             _answered.TrySetResult();
@@ -184,5 +188,6 @@ public sealed class SignalRConnection : ChatConnection
 
     public override Task JoinAsync(string name, string room) => _hub.InvokeAsync("Join", name, room);
     public override Task SayAsync(string room, string text, string id) => _hub.SendAsync("Say", room, text, id);
+    public override Task LeaveAsync(string room) => throw new NotSupportedException("the SignalR baseline's hub has no leave");
     public override ValueTask DisposeAsync() => _hub.DisposeAsync();
 }

@@ -6,6 +6,10 @@ using SocketStarter.Bench.LoadGen;
 // LoadGen chat --system socketstarter|raw|signalr --url URL --clients N --rooms R --rate MSG_PER_S --seconds S
 //              [--pids PID,...] [--backend-metrics URL] [--scenario NAME] [--fault-at S --fault-cmd "shell command"]
 //              [--warmup S]  first S seconds at 200 x 5 on other connections and rooms, not recorded (the generator's JIT)
+//              [--churn N]   at --fault-at (default 5 s) N more clients join the rooms, and 4 s later all leave at once:
+//                            what membership storms (a frontend's clients arriving, a crowd leaving) do to the others
+//              [--churn-expire]  the crowd disconnects instead of leaving: its sessions end when the resume window
+//                            (RESUME_WINDOW_SECONDS on the backends) runs out
 // LoadGen idle --system ... --url URL --clients N --pids PID [--hold S]
 //              --hold: keep the connections S seconds after measuring, e.g. for dotnet-gcdump (docs/profile.md)
 // Prints one JSON object with the figures.
@@ -35,17 +39,23 @@ static async Task<ChatConnection> Connect(Options o, int index) => o.System == "
     ? await SignalRConnection.ConnectAsync(o.Url, index)
     : await ProtocolConnection.ConnectAsync(o.Url, index);
 
-static async Task<List<ChatConnection>> ConnectAll(Options o, string run, Func<int, string>? roomOf)
+/// <summary>Connects (and joins) 64 clients at a time; <paramref name="timings"/>, if given, gets each client's
+/// seconds to connect and to register and join.</summary>
+static async Task<List<ChatConnection>> ConnectAll(Options o, string run, Func<int, string>? roomOf, int? count = null,
+    ConcurrentBag<(double Connect, double Join)>? timings = null)
 {
-    var clients = new ChatConnection[o.Clients];
+    var clients = new ChatConnection[count ?? o.Clients];
     using var gate = new SemaphoreSlim(64);
-    await Task.WhenAll(Enumerable.Range(0, o.Clients).Select(async i =>
+    await Task.WhenAll(Enumerable.Range(0, clients.Length).Select(async i =>
     {
         await gate.WaitAsync();
         try
         {
+            var started = Stopwatch.GetTimestamp();
             clients[i] = await Connect(o, i);
+            var connected = Stopwatch.GetTimestamp();
             if (roomOf is not null) await clients[i].JoinAsync($"b{run}x{i}", roomOf(i));
+            timings?.Add((Stopwatch.GetElapsedTime(started, connected).TotalMilliseconds, Stopwatch.GetElapsedTime(connected).TotalMilliseconds));
         }
         finally { gate.Release(); }
     }));
@@ -84,10 +94,11 @@ static async Task<object> Chat(Options o)
     // (docs/benchmarks.md, 2026-12-06). Its own clients and rooms at 200 x 5, nothing recorded, then the measured run.
     if (o.WarmupSeconds > 0)
         await Chat(o with { Clients = 200, Rooms = 10, Rate = 5, Seconds = o.WarmupSeconds, WarmupSeconds = 0, Pids = [], BackendMetrics = null,
-                            FaultCommand = null, Scenario = "warmup" });
+                            FaultCommand = null, Scenario = "warmup", Churn = 0 });
     var run = Guid.NewGuid().ToString("N")[..6];
     string RoomOf(int i) => $"bench{run}r{i % o.Rooms}";
     var clients = await ConnectAll(o, run, RoomOf);
+    if (o.Churn > 0 && double.IsNaN(o.FaultAt)) o = o with { FaultAt = 5 };
     var roomSize = Enumerable.Range(0, o.Clients).GroupBy(RoomOf).ToDictionary(g => g.Key, g => g.Count());
 
     var receivers = clients.Select((c, i) => new Receiver(c, RoomOf(i))).ToList();
@@ -118,6 +129,25 @@ static async Task<object> Chat(Options o)
             faultAt = clock.Elapsed.TotalSeconds;
             using var process = Process.Start("bash", ["-c", o.FaultCommand])!;
             await process.WaitForExitAsync();
+        });
+    object? churn = null;
+    if (o.Churn > 0)
+        fault = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(o.FaultAt));
+            faultAt = clock.Elapsed.TotalSeconds;
+            var timings = new ConcurrentBag<(double Connect, double Join)>();
+            var crowd = await ConnectAll(o, run + "c", RoomOf, o.Churn, timings);
+            var (connectMs, joinMs) = (timings.Select(t => t.Connect).Order().ToArray(), timings.Select(t => t.Join).Order().ToArray());
+            var joined = clock.Elapsed.TotalSeconds - faultAt;
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var leaveAt = clock.Elapsed.TotalSeconds;
+            if (!o.ChurnByExpiry) await Task.WhenAll(crowd.Select((c, i) => c.LeaveAsync(RoomOf(i))));
+            churn = new { clients = o.Churn, joinSeconds = Math.Round(joined, 2),
+                          connectP50Ms = Percentile(connectMs, 0.5), connectP99Ms = Percentile(connectMs, 0.99),
+                          registerAndJoinP50Ms = Percentile(joinMs, 0.5), registerAndJoinP99Ms = Percentile(joinMs, 0.99), leaveAtSeconds = Math.Round(leaveAt - faultAt, 2),
+                          leaveSeconds = Math.Round(clock.Elapsed.TotalSeconds - leaveAt, 2), byExpiry = o.ChurnByExpiry };
+            foreach (var c in crowd) await c.DisposeAsync();
         });
 
     var interval = TimeSpan.FromSeconds(1.0 / o.Rate);
@@ -185,6 +215,7 @@ static async Task<object> Chat(Options o)
         backendCpuUsPerPost = o.Pids.Length > 1 && sent.Count > 0 ? Math.Round((cpuAfter[^1] - cpuBefore[^1]) * 1e6 / sent.Count) : (double?)null,
         backendBytesPerPost = o.BackendMetrics is not null && sent.Count > 0 ? Math.Round((allocatedAfter - allocatedBefore) / (double)sent.Count) : (double?)null,
         stall,
+        churn,
         // Where the tail comes from: per second of sending, the median and the slowest latency.
         latencyBySecond = latencies.GroupBy(l => Math.Floor(l.SentAt)).OrderBy(g => g.Key)
             .Select(g => { var s = g.Select(l => l.Millis).Order().ToArray(); return new[] { g.Key, Percentile(s, 0.5), Round(s[^1]) }; }).ToArray(),
@@ -251,7 +282,7 @@ static class ProcessStats
 }
 
 sealed record Options(string Mode, string System, Uri Url, int Clients, int Rooms, double Rate, int Seconds, int[] Pids, double FaultAt, string? FaultCommand,
-    Uri? BackendMetrics, string Scenario, int HoldSeconds, int WarmupSeconds)
+    Uri? BackendMetrics, string Scenario, int HoldSeconds, int WarmupSeconds, int Churn, bool ChurnByExpiry)
 {
     public static Options Parse(string[] args)
     {
@@ -265,6 +296,7 @@ sealed record Options(string Mode, string System, Uri Url, int Clients, int Room
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
             double.Parse(Get("--fault-at", "NaN")), Array.IndexOf(args, "--fault-cmd") >= 0 ? Get("--fault-cmd") : null,
             Array.IndexOf(args, "--backend-metrics") >= 0 ? new Uri(Get("--backend-metrics")) : null, Get("--scenario", args[0]),
-            int.Parse(Get("--hold", "0")), int.Parse(Get("--warmup", "0")));
+            int.Parse(Get("--hold", "0")), int.Parse(Get("--warmup", "0")), int.Parse(Get("--churn", "0")),
+            args.Contains("--churn-expire"));
     }
 }

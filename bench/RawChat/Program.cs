@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-// Baseline: the chat of docs/protocol.md (register, join, say, message) in one Kestrel process: no actors, no
+// Baseline: the chat of docs/protocol.md (register, join, say, message, leave) in one Kestrel process: no actors, no
 // cluster, no persistence. What a plain WebSocket server reaches on this machine.
 var app = WebApplication.CreateSlimBuilder(args).Build();
 app.UseWebSockets();
@@ -38,6 +38,12 @@ app.Map("/ws", async context =>
                     lock (room) room.Members.Add(client);
                     joined.Add(room);
                     client.Send(Encoding.UTF8.GetBytes($"{{\"type\":\"joined\",\"room\":{JsonSerializer.Serialize(room.Name)},\"members\":[],\"history\":[]}}"));
+                    break;
+                case "leave":
+                    var left = joined.First(r => r.Name == frame.GetProperty("room").GetString());
+                    lock (left) left.Members.Remove(client);
+                    joined.Remove(left);
+                    client.Send(Encoding.UTF8.GetBytes($"{{\"type\":\"left\",\"room\":{JsonSerializer.Serialize(left.Name)}}}"));
                     break;
                 case "say":
                     var target = rooms[frame.GetProperty("room").GetString()!];

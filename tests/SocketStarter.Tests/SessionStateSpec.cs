@@ -107,11 +107,4 @@ public sealed class SessionStateSpec
         Assert.Empty(_state.Topics);
         Assert.Null(_state.Presence);
     }
-
-    /// <summary>A frontend fan-out as the events hold it: only its path matters to the rules.</summary>
-    private sealed class FrontendRef(string name) : MinimalActorRef
-    {
-        public override ActorPath Path { get; } = new RootActorPath(new Address("akka", "test")) / "user" / name;
-        public override IActorRefProvider Provider => throw new NotSupportedException();
-    }
 }

@@ -9,17 +9,34 @@ using SocketStarter.Messages;
 namespace SocketStarter.Tests;
 
 /// <summary>A topic entity, with the chat's frames (a room is a topic).</summary>
-public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Persistent)
+public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(GatedJournal.Config.WithFallback(TestConfig.Persistent))
 {
     private readonly string _roomId = TopicIds.Of(ChatApplication.Name, $"room{Guid.NewGuid():N}"[..20]);
     private long _opId;
+
+    private string PersistenceId => $"topic-{_roomId}";
+
+    private TopicCommands.Publish Publish(string sessionId, string text, string envelopeKey) =>
+        new(_roomId, sessionId, ++_opId, ChatFrames.MessagePayload(sessionId, text, null), null, envelopeKey);
+
+    /// <summary>Holds the room's journal writes while <paramref name="send"/> runs, from the moment the first of them
+    /// reaches the journal: everything sent meanwhile queues up behind a write in progress, as behind a slow commit.</summary>
+    private void WhileAWriteIsInProgress(IActorRef room, TopicCommands.Publish first, Action send)
+    {
+        GatedJournal.Hold(PersistenceId);
+        var writes = GatedJournal.WritesOf(PersistenceId);
+        room.Tell(first, TestActor);
+        AwaitCondition(() => GatedJournal.WritesOf(PersistenceId) == writes + 1);
+        send();
+        GatedJournal.Release(PersistenceId);
+    }
 
     private IActorRef StartRoom() => Sys.ActorOf(TopicActor.Props(_roomId, new ChatFrames()));
 
     private JsonElement Join(IActorRef room, string sessionId, string name, TestProbe frontend, long? since = null)
     {
         room.Tell(new TopicCommands.Subscribe(_roomId, sessionId, ++_opId, name, frontend, since), TestActor);
-        var subscribe = frontend.ExpectMsg<FrontendCommands.Subscribe>(s => s.SessionId == sessionId);
+        var subscribe = frontend.FishForMessage<FrontendCommands.Subscribe>(s => s.SessionId == sessionId);
         ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
         return JsonDocument.Parse(subscribe.Frame!).RootElement;
     }
@@ -300,5 +317,56 @@ public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(TestConfig.Pe
         Assert.Equal([2L], frontendB.ExpectMsg<FrontendCommands.TopicBatch>().Frames.Select(f => f.Seq));
         Assert.Equal("s2", frontendB.ExpectMsg<FrontendCommands.Unsubscribe>().SessionId);
         frontendB.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void Members_leaving_during_a_write_are_written_together_and_the_post_behind_them_waits_for_that_one_write()
+    {
+        var room = StartRoom();
+        var (staying, leaving) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s0", "alice", staying);
+        for (var i = 1; i <= 20; i++) Join(room, $"s{i}", $"user{i}", leaving);
+        staying.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+        leaving.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        var writesBefore = GatedJournal.WritesOf(PersistenceId);
+        WhileAWriteIsInProgress(room, Publish("s0", "m1", "c0:1"), () =>
+        {
+            for (var i = 1; i <= 20; i++) room.Tell(new TopicCommands.Unsubscribe(_roomId, $"s{i}", ++_opId, Expired: true), TestActor);
+            room.Tell(Publish("s0", "m2", "c0:2"), TestActor);
+        });
+        ReceiveN(22);
+        // One write for m1, one for the twenty leaves and m2 (one each, m2 waited for twenty-one writes).
+        Assert.Equal(writesBefore + 2, GatedJournal.WritesOf(PersistenceId));
+
+        var toLeaving = leaving.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
+        Assert.Equal([1L], toLeaving.OfType<FrontendCommands.TopicBatch>().SelectMany(b => b.Frames).Select(f => f.Seq));
+        Assert.Equal(20, toLeaving.OfType<FrontendCommands.Unsubscribe>().Count());
+        var toStaying = staying.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m).ToList();
+        var batches = toStaying.OfType<FrontendCommands.TopicBatch>().ToList();
+        Assert.Equal([1L, 2L], batches.SelectMany(b => b.Frames).Select(f => f.Seq));
+        var lastLeft = toStaying.FindLastIndex(m => m is FrontendCommands.TopicFrame f && f.Frame.Contains("\"left\":\"user20\""));
+        Assert.True(lastLeft > toStaying.IndexOf(batches[0]) && lastLeft < toStaying.IndexOf(batches[1]),
+            "the others hear of the leaves between the post before them and the post after them");
+    }
+
+    [Fact]
+    public void Catch_ups_decided_in_one_batch_still_count_in_their_frontends_window()
+    {
+        var room = StartRoom();
+        var (poster, rejoining) = (CreateTestProbe(), CreateTestProbe());
+        Join(room, "s0", "alice", poster);
+        Post(room, "s0", "while you were away", "c0:1");
+
+        WhileAWriteIsInProgress(room, Publish("s0", "m2", "c0:2"), () =>
+        {
+            for (var i = 1; i <= TopicActor.DeliveryWindow + 1; i++)
+                room.Tell(new TopicCommands.Subscribe(_roomId, $"s{i}", ++_opId, $"user{i}", rejoining, Since: 0), TestActor);
+        });
+        var caughtUp = rejoining.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m).OfType<FrontendCommands.Subscribe>().ToList();
+        Assert.Equal(TopicActor.DeliveryWindow, caughtUp.Count);
+
+        room.Tell(new TopicCommands.Delivered(_roomId, 2), rejoining);
+        Assert.Equal($"s{TopicActor.DeliveryWindow + 1}", rejoining.FishForMessage<FrontendCommands.Subscribe>(_ => true).SessionId);
     }
 }
