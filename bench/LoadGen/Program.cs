@@ -131,6 +131,7 @@ static async Task<object> Chat(Options o)
             await process.WaitForExitAsync();
         });
     object? churn = null;
+    var churnLeaveAt = double.NaN;
     if (o.Churn > 0)
         fault = Task.Run(async () =>
         {
@@ -141,7 +142,7 @@ static async Task<object> Chat(Options o)
             var (connectMs, joinMs) = (timings.Select(t => t.Connect).Order().ToArray(), timings.Select(t => t.Join).Order().ToArray());
             var joined = clock.Elapsed.TotalSeconds - faultAt;
             await Task.Delay(TimeSpan.FromSeconds(4));
-            var leaveAt = clock.Elapsed.TotalSeconds;
+            var leaveAt = churnLeaveAt = clock.Elapsed.TotalSeconds;
             if (!o.ChurnByExpiry) await Task.WhenAll(crowd.Select((c, i) => c.LeaveAsync(RoomOf(i))));
             churn = new { clients = o.Churn, joinSeconds = Math.Round(joined, 2),
                           connectP50Ms = Percentile(connectMs, 0.5), connectP99Ms = Percentile(connectMs, 0.99),
@@ -216,6 +217,13 @@ static async Task<object> Chat(Options o)
         backendBytesPerPost = o.BackendMetrics is not null && sent.Count > 0 ? Math.Round((allocatedAfter - allocatedBefore) / (double)sent.Count) : (double?)null,
         stall,
         churn,
+        // The posting clients' slowest message sent before the crowd came, while it was in the rooms, and from its leave on.
+        churnLatency = o.Churn > 0 ? new
+        {
+            slowestBeforeMs = Slowest(latencies.Where(l => l.SentAt < faultAt)),
+            slowestWithCrowdMs = Slowest(latencies.Where(l => l.SentAt >= faultAt && l.SentAt < churnLeaveAt)),
+            slowestFromLeaveMs = Slowest(latencies.Where(l => l.SentAt >= churnLeaveAt)),
+        } : null,
         // Where the tail comes from: per second of sending, the median and the slowest latency.
         latencyBySecond = latencies.GroupBy(l => Math.Floor(l.SentAt)).OrderBy(g => g.Key)
             .Select(g => { var s = g.Select(l => l.Millis).Order().ToArray(); return new[] { g.Key, Percentile(s, 0.5), Round(s[^1]) }; }).ToArray(),
@@ -226,6 +234,7 @@ static async Task<object> Chat(Options o)
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : Round(sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))]);
 static double Round(double value) => Math.Round(value, 1);
+static double Slowest(IEnumerable<(double SentAt, double Millis)> latencies) => Round(latencies.Select(l => l.Millis).DefaultIfEmpty().Max());
 
 /// <summary>What one client received: duplicates and order by the room's seq.</summary>
 sealed class Receiver(ChatConnection connection, string room)

@@ -65,6 +65,18 @@ public static class Report
             md.AppendLine($"| {r["system"]}{((string?)r["scenario"] == "cold" ? " (cold)" : "")} | {r["clients"]} × {r["ratePerClient"]} | {r["offeredDeliveriesPerSecond"]} | {r["deliveriesPerSecond"]} | {r["sustainedDeliveriesPerSecond"]} | {r["p50Ms"]} | {r["p99Ms"]} | {r["maxMs"]} | {r["lost"]} | {r["unavailable"]} | {r["rateLimited"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} | {string.Join(" + ", r["cpuSeconds"]!.AsObject().Select(p => p.Value))} | {r["backendCpuUsPerPost"]} | {r["backendBytesPerPost"]} |");
         md.AppendLine().AppendLine("![deliveries/s against offered load](benchmarks-throughput.svg)").AppendLine();
 
+        var storms = rows.Where(r => (string?)r["scenario"] == "churn").ToList();
+        if (storms.Count > 0)
+        {
+            md.AppendLine("## Membership storms").AppendLine();
+            md.AppendLine("200 clients × 5 msg/s in 10 rooms for 20 s; at 5 s a crowd of more clients connect, register and join the rooms (64 at a time), and 4 s after the last has joined they all leave at once. Slowest: the posting clients' slowest message sent before the crowd came, while it was in the rooms, and from its leave on.").AppendLine();
+            md.AppendLine("| system | crowd | joined in (s) | register + join p50 / p99 ms | leaves took (s) | slowest before ms | slowest with the crowd ms | slowest from the leave ms | p99 ms | lost | duplicates | out of order | closed |");
+            md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var r in storms.OrderBy(r => Array.IndexOf(Systems, (string?)r["system"])))
+                md.AppendLine($"| {r["system"]} | {r["churn"]?["clients"]} | {r["churn"]?["joinSeconds"]} | {r["churn"]?["registerAndJoinP50Ms"]} / {r["churn"]?["registerAndJoinP99Ms"]} | {r["churn"]?["leaveSeconds"]} | {r["churnLatency"]?["slowestBeforeMs"]} | {r["churnLatency"]?["slowestWithCrowdMs"]} | {r["churnLatency"]?["slowestFromLeaveMs"]} | {r["p99Ms"]} | {r["lost"]} | {r["duplicates"]} | {r["outOfOrder"]} | {r["closed"]} |");
+            md.AppendLine();
+        }
+
         md.AppendLine("## Restart stall").AppendLine();
         md.AppendLine("200 clients × 2 msg/s, 10 rooms; the fault at 5 s; the window is the messages sent from 1 s before the fault to 15 s after it. The rolling deploy restarts 3 backends one after another in one cluster, one run per restart, the one holding the shard coordinators (the oldest) last, as docs/deploy.md says.").AppendLine();
         md.AppendLine("| fault | backends | closed | lost | gaps filled by since | duplicates | out of order | max ms | p99 ms |");
