@@ -46,8 +46,6 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>What was decided while a batch is being written, in order: written next as one batch.</summary>
     private List<Step> _next = new();
-    /// <summary>Publishes among <see cref="_next"/>: what a frontend's full delivery window holds back.</summary>
-    private int _nextPublishes;
     /// <summary>Per frontend node: catch-ups decided and not yet sent, which count in its delivery window.</summary>
     private readonly Dictionary<IActorRef, int> _catchUpsQueued = new();
     private bool _writing;
@@ -95,10 +93,10 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         Recover<ITopicEvent>(_state.Apply);
 
         Command<TopicCommands.Publish>(publish => { if (_holding) Stash.Stash(); else HandlePublish(publish); });
-        Command<TopicCommands.Subscribe>(subscribe => { if (_holding) Stash.Stash(); else if (!DecidedBefore(subscribe)) HandleSubscribe(subscribe); });
-        Command<TopicCommands.Unsubscribe>(unsubscribe => { if (_holding) Stash.Stash(); else if (!DecidedBefore(unsubscribe)) HandleUnsubscribe(unsubscribe); });
-        Command<TopicCommands.Rebind>(rebind => { if (_holding) Stash.Stash(); else if (!DecidedBefore(rebind)) HandleRebind(rebind); });
-        Command<TopicCommands.SetPresence>(set => { if (_holding) Stash.Stash(); else if (!DecidedBefore(set)) HandleSetPresence(set); });
+        Command<TopicCommands.Subscribe>(subscribe => Membership(subscribe, HandleSubscribe));
+        Command<TopicCommands.Unsubscribe>(unsubscribe => Membership(unsubscribe, HandleUnsubscribe));
+        Command<TopicCommands.Rebind>(rebind => Membership(rebind, HandleRebind));
+        Command<TopicCommands.SetPresence>(set => Membership(set, HandleSetPresence));
         Command<TopicQueries.GetMemberCount>(_ => Sender.Tell(new TopicQueries.MemberCount(_topicId, _state.MemberCount)));
         Command<TopicCommands.Delivered>(delivered =>
         {
@@ -123,12 +121,8 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         // Hand-off: what is decided is written, delivered and answered first.
         Command<StopEntity>(_ =>
         {
-            if (!Busy) HandOff.Stop(Context);
-            else
-            {
-                _holding = true;
-                Stash.Stash();
-            }
+            if (Busy) Hold();
+            else HandOff.Stop(Context);
         });
     }
 
@@ -136,6 +130,21 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>Commands are queued or being written: the state does not yet hold them.</summary>
     private bool Busy => _writing || _next.Count > 0;
+
+    /// <summary>The command waits in the stash, and everything after it behind it, until nothing is queued or
+    /// being written.</summary>
+    private void Hold()
+    {
+        _holding = true;
+        Stash.Stash();
+    }
+
+    /// <summary>A membership command waits behind a held one; a retry of one already decided is only answered.</summary>
+    private void Membership<TCommand>(TCommand command, Action<TCommand> handle) where TCommand : TopicCommands.ITopicCommand
+    {
+        if (_holding) Stash.Stash();
+        else if (!DecidedBefore(command)) handle(command);
+    }
 
     /// <summary>
     /// A retry of the step last decided for that session (the session resends every 500 ms until answered, and a
@@ -163,12 +172,11 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     private void Enqueue(Step step)
     {
         _next.Add(step);
-        if (step.OfPublish && step.Event is not null) _nextPublishes++;
         if (!_writing) WriteNext();
     }
 
-    private static void Answer(IActorRef replyTo, TopicCommands.ITopicCommand command, string topicId) =>
-        replyTo.Tell(new TopicReplies.Done(topicId, command.OpId));
+    private void Answer(IActorRef replyTo, TopicCommands.ITopicCommand command) =>
+        replyTo.Tell(new TopicReplies.Done(_topicId, command.OpId));
 
     private void HandlePublish(TopicCommands.Publish publish)
     {
@@ -203,13 +211,14 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             Stash.UnstashAll();
             return;
         }
-        if (_nextPublishes > 0 && DeliveryBlocked())
+        // Only publishes wait for a frontend's full window: membership steps alone are written.
+        if (_next.Exists(step => step.OfPublish && step.Event is not null) && DeliveryBlocked())
         {
             RecheckDeliverySoon();
             return;
         }
         var steps = _next;
-        (_next, _nextPublishes) = (new(), 0);
+        _next = new();
         _writing = true;
         var events = steps.Where(step => step.Event is not null).Select(step => step.Event!).ToList();
         if (events.Count == 0)
@@ -340,8 +349,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
             // it. Clients rejoining with `since` at once (after an outage, or a frontend's clients moving) otherwise
             // had hundreds of catch-ups (1000 x 150 KB) sent in one burst down one remoting connection; the cluster's
             // heartbeats queued behind them for 2-3 s, and the only backend was downed as unreachable.
-            _holding = true;
-            Stash.Stash();
+            Hold();
             RecheckDeliverySoon();
             return;
         }
@@ -380,7 +388,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         if (confirmSeq is { } seq) AwaitConfirmation(subscribe.Frontend, seq, DateTime.UtcNow);
         foreach (var message in history.Skip(fits))
             subscribe.Frontend.Tell(new FrontendCommands.ToSession(subscribe.SessionId, _frames.Message(_name, message)));
-        Answer(replyTo, subscribe, _topicId);
+        Answer(replyTo, subscribe);
     }
 
     /// <summary>2 MiB of payload: with JSON escaping twice over (frame, then wire) at worst 8 MiB of remoting frame.</summary>
@@ -401,7 +409,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
                     unsubscribe.Expired ? null : _frames.Unsubscribed(_name)));
                 AnnouncePresence(joined: null, left: member.Presence, exceptSessionId: unsubscribe.SessionId);
             }
-            Answer(replyTo, unsubscribe, _topicId);
+            Answer(replyTo, unsubscribe);
         });
     }
 
@@ -412,7 +420,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         Decided(rebind, _state.DecideRebind(rebind), () =>
         {
             if (isMember) rebind.Frontend.Tell(new FrontendCommands.Subscribe(_topicId, rebind.SessionId, Frame: null));
-            Answer(replyTo, rebind, _topicId);
+            Answer(replyTo, rebind);
         });
     }
 
@@ -424,7 +432,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         Decided(set, changed, () =>
         {
             if (changed is not null) AnnouncePresence(joined: set.Presence, left: previous, exceptSessionId: set.SessionId);
-            Answer(replyTo, set, _topicId);
+            Answer(replyTo, set);
         });
     }
 

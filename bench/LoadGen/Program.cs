@@ -142,12 +142,12 @@ static async Task<object> Chat(Options o)
             var (connectMs, joinMs) = (timings.Select(t => t.Connect).Order().ToArray(), timings.Select(t => t.Join).Order().ToArray());
             var joined = clock.Elapsed.TotalSeconds - faultAt;
             await Task.Delay(TimeSpan.FromSeconds(4));
-            var leaveAt = churnLeaveAt = clock.Elapsed.TotalSeconds;
+            churnLeaveAt = clock.Elapsed.TotalSeconds;
             if (!o.ChurnByExpiry) await Task.WhenAll(crowd.Select((c, i) => c.LeaveAsync(RoomOf(i))));
             churn = new { clients = o.Churn, joinSeconds = Math.Round(joined, 2),
                           connectP50Ms = Percentile(connectMs, 0.5), connectP99Ms = Percentile(connectMs, 0.99),
-                          registerAndJoinP50Ms = Percentile(joinMs, 0.5), registerAndJoinP99Ms = Percentile(joinMs, 0.99), leaveAtSeconds = Math.Round(leaveAt - faultAt, 2),
-                          leaveSeconds = Math.Round(clock.Elapsed.TotalSeconds - leaveAt, 2), byExpiry = o.ChurnByExpiry };
+                          registerAndJoinP50Ms = Percentile(joinMs, 0.5), registerAndJoinP99Ms = Percentile(joinMs, 0.99), leaveAtSeconds = Math.Round(churnLeaveAt - faultAt, 2),
+                          leaveSeconds = Math.Round(clock.Elapsed.TotalSeconds - churnLeaveAt, 2), byExpiry = o.ChurnByExpiry };
             foreach (var c in crowd) await c.DisposeAsync();
         });
 

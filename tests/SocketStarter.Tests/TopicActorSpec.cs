@@ -16,8 +16,8 @@ public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(GatedJournal.
 
     private string PersistenceId => $"topic-{_roomId}";
 
-    private TopicCommands.Publish Publish(string sessionId, string text, string envelopeKey) =>
-        new(_roomId, sessionId, ++_opId, ChatFrames.MessagePayload(sessionId, text, null), null, envelopeKey);
+    private TopicCommands.Publish Publish(string sessionId, string text, string envelopeKey, string? clientId = null) =>
+        new(_roomId, sessionId, ++_opId, ChatFrames.MessagePayload(sessionId, text, clientId), clientId, envelopeKey);
 
     /// <summary>Holds the room's journal writes while <paramref name="send"/> runs, from the moment the first of them
     /// reaches the journal: everything sent meanwhile queues up behind a write in progress, as behind a slow commit.</summary>
@@ -55,7 +55,7 @@ public sealed class TopicActorSpec() : Akka.TestKit.Xunit2.TestKit(GatedJournal.
 
     private void Post(IActorRef room, string sessionId, string text, string envelopeKey, string? clientId = null)
     {
-        room.Tell(new TopicCommands.Publish(_roomId, sessionId, ++_opId, ChatFrames.MessagePayload(sessionId, text, clientId), clientId, envelopeKey), TestActor);
+        room.Tell(Publish(sessionId, text, envelopeKey, clientId), TestActor);
         ExpectMsg<TopicReplies.Done>(d => d.OpId == _opId);
     }
 
