@@ -41,6 +41,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     /// <summary>The application's own name for the topic, as its frames show it.</summary>
     private readonly string _name;
     private readonly ITopicFrames _frames;
+    private readonly TimeSpan _deliveryTimeout;
     private readonly TopicState _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -76,13 +77,17 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
 
     /// <param name="topicId">The entity id (<see cref="TopicIds"/>).</param>
     /// <param name="frames">The frames of the topic's application.</param>
-    public static Props Props(string topicId, ITopicFrames frames) => Akka.Actor.Props.Create(() => new TopicActor(topicId, frames));
+    /// <param name="deliveryTimeout">How long an unconfirmed batch holds the topic back; <see cref="DeliveryTimeout"/>
+    /// unless a test must not depend on how fast its machine runs.</param>
+    public static Props Props(string topicId, ITopicFrames frames, TimeSpan? deliveryTimeout = null) =>
+        Akka.Actor.Props.Create(() => new TopicActor(topicId, frames, deliveryTimeout ?? DeliveryTimeout));
 
-    public TopicActor(string topicId, ITopicFrames frames)
+    public TopicActor(string topicId, ITopicFrames frames, TimeSpan deliveryTimeout)
     {
         _topicId = topicId;
         _name = TopicIds.Parse(topicId).Topic;
         _frames = frames;
+        _deliveryTimeout = deliveryTimeout;
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -327,9 +332,9 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
         return sent.Count + queued >= DeliveryWindow;
     }
 
-    private static bool WindowFull(Queue<(long Seq, DateTime SentAt)> sent, DateTime now)
+    private bool WindowFull(Queue<(long Seq, DateTime SentAt)> sent, DateTime now)
     {
-        var expired = now - DeliveryTimeout;
+        var expired = now - _deliveryTimeout;
         while (sent.TryPeek(out var oldest) && oldest.SentAt < expired) sent.Dequeue();
         return sent.Count >= DeliveryWindow;
     }
