@@ -378,7 +378,7 @@ public sealed class TopicActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void AnswerSubscribe(TopicCommands.Subscribe subscribe, IActorRef replyTo)
     {
-        var history = _state.HistoryFor(subscribe.Since).ToList();
+        var history = _state.HistoryFor(subscribe.Since);
         var fits = 0;
         for (var bytes = 0; fits < history.Count; fits++)
         {

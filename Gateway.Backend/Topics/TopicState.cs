@@ -22,6 +22,9 @@ public sealed class TopicState
 
     private readonly LinkedList<TopicMessage> _history = new();
     private readonly Dictionary<string, Member> _members = new();
+    /// <summary>How many members each frontend node holds: a batch goes to each node once, found without a walk over
+    /// every member (a room of 10,000 members is still a handful of frontends).</summary>
+    private readonly Dictionary<IActorRef, int> _membersAt = new();
     private readonly Dictionary<string, RecentKeys> _recentKeys = new();
     /// <summary>Keys of publishes decided but not yet persisted, as (session, key).</summary>
     private readonly HashSet<(string SessionId, string Key)> _pendingKeys = new();
@@ -93,14 +96,26 @@ public sealed class TopicState
     public IEnumerable<string> Presences =>
         _members.Values.Select(m => m.Presence).Where(p => p.Length > 0).Distinct().Order(StringComparer.Ordinal);
 
-    /// <summary>What a subscribing client is sent: everything after <paramref name="since"/>, or the last messages.</summary>
-    public IEnumerable<TopicMessage> HistoryFor(long? since) => since is { } after
-        ? _history.Where(message => message.Seq > after)
-        : _history.Skip(Math.Max(0, _history.Count - HistoryOnJoin));
+    /// <summary>What a subscribing client is sent, oldest first: everything after <paramref name="since"/>, or the last
+    /// messages. Read from the newest back: a join wants the end of the 1000 kept, not a walk over all of them.</summary>
+    public IReadOnlyList<TopicMessage> HistoryFor(long? since)
+    {
+        var newestFirst = new List<TopicMessage>();
+        for (var node = _history.Last; node is not null; node = node.Previous)
+        {
+            if (since is { } after ? node.Value.Seq <= after : newestFirst.Count == HistoryOnJoin) break;
+            newestFirst.Add(node.Value);
+        }
+        newestFirst.Reverse();
+        return newestFirst;
+    }
 
     /// <summary>The frontend nodes with members other than <paramref name="exceptSessionId"/>: each gets one copy.</summary>
-    public IEnumerable<IActorRef> FrontendsExcept(string? exceptSessionId) =>
-        _members.Values.Where(member => member.SessionId != exceptSessionId).Select(member => member.Frontend).Distinct();
+    public IEnumerable<IActorRef> FrontendsExcept(string? exceptSessionId)
+    {
+        var except = exceptSessionId is null ? null : _members.GetValueOrDefault(exceptSessionId);
+        return _membersAt.Where(at => except is null || at.Key != except.Frontend || at.Value > 1).Select(at => at.Key);
+    }
 
     public void Apply(ITopicEvent @event)
     {
@@ -113,14 +128,14 @@ public sealed class TopicState
         switch (@event)
         {
             case MemberJoined e:
-                _members[e.SessionId] = new Member(e.SessionId, e.Presence, e.Frontend);
+                Put(new Member(e.SessionId, e.Presence, e.Frontend));
                 break;
             case MemberLeft e:
-                _members.Remove(e.SessionId);
+                if (_members.Remove(e.SessionId, out var gone)) Uncount(gone.Frontend);
                 _recentKeys.Remove(e.SessionId);
                 break;
             case MemberRebound e when _members.TryGetValue(e.SessionId, out var member):
-                _members[e.SessionId] = member with { Frontend = e.Frontend };
+                Put(member with { Frontend = e.Frontend });
                 break;
             case PresenceChanged e when _members.TryGetValue(e.SessionId, out var member):
                 _members[e.SessionId] = member with { Presence = e.Presence };
@@ -129,6 +144,18 @@ public sealed class TopicState
                 ApplyPublished(e);
                 break;
         }
+    }
+
+    private void Put(Member member)
+    {
+        if (_members.TryGetValue(member.SessionId, out var before)) Uncount(before.Frontend);
+        _members[member.SessionId] = member;
+        _membersAt[member.Frontend] = _membersAt.GetValueOrDefault(member.Frontend) + 1;
+    }
+
+    private void Uncount(IActorRef frontend)
+    {
+        if (--_membersAt[frontend] == 0) _membersAt.Remove(frontend);
     }
 
     private void ApplyPublished(Published e)
@@ -158,7 +185,8 @@ public sealed class TopicState
         _history.Clear();
         foreach (var message in snapshot.History) _history.AddLast(message);
         _members.Clear();
-        foreach (var member in snapshot.Members) _members[member.SessionId] = member;
+        _membersAt.Clear();
+        foreach (var member in snapshot.Members) Put(member);
         _recentKeys.Clear();
         foreach (var recent in snapshot.RecentKeys)
         {

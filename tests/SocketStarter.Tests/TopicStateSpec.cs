@@ -62,4 +62,44 @@ public sealed class TopicStateSpec
         Assert.Null(replayed.DecidedMemberOf("s1"));
         Assert.Equal(new MemberLeft("s2"), replayed.DecideUnsubscribe(Unsubscribe("s2")));
     }
+
+    [Fact]
+    public void A_batch_goes_to_each_frontend_with_members_once_and_a_presence_change_skips_a_frontend_holding_only_its_member()
+    {
+        foreach (var @event in new ITopicEvent[]
+                 {
+                     new MemberJoined("s1", "alice", FrontendA), new MemberJoined("s2", "bob", FrontendA), new MemberJoined("s3", "carol", FrontendB),
+                 })
+            _state.Apply(@event);
+        Assert.Equal([FrontendA, FrontendB], _state.FrontendsExcept(null).OrderBy(f => f.Path.Name));
+        Assert.Equal([FrontendA], _state.FrontendsExcept("s3"));
+        Assert.Equal([FrontendA, FrontendB], _state.FrontendsExcept("s1").OrderBy(f => f.Path.Name));
+
+        // Carol moves to A, bob leaves: B holds nobody and gets nothing; A still has alice and carol.
+        _state.Apply(new MemberRebound("s3", FrontendA));
+        _state.Apply(new MemberLeft("s2"));
+        Assert.Equal([FrontendA], _state.FrontendsExcept(null));
+        _state.Apply(new MemberLeft("s1"));
+        Assert.Empty(_state.FrontendsExcept("s3"));
+
+        // A snapshot brings back the same frontends.
+        var restored = new TopicState();
+        restored.Restore(_state.ToSnapshot());
+        Assert.Equal([FrontendA], restored.FrontendsExcept(null));
+    }
+
+    [Fact]
+    public void A_join_gets_the_last_messages_and_a_join_with_since_everything_after_it_oldest_first()
+    {
+        for (var seq = 1; seq <= TopicState.KeptHistory + 20; seq++)
+            _state.Apply(new Published(new TopicMessage(seq, $"m{seq}", null, DateTime.UnixEpoch), "s1", $"c1:{seq}"));
+
+        var last = _state.HistoryFor(since: null).Select(m => m.Seq).ToList();
+        Assert.Equal(Enumerable.Range(TopicState.KeptHistory + 20 - TopicState.HistoryOnJoin + 1, TopicState.HistoryOnJoin).Select(s => (long)s), last);
+        Assert.Equal([1019L, 1020L], _state.HistoryFor(since: 1018).Select(m => m.Seq));
+        // Older than what is kept: everything kept, from the oldest (21).
+        var all = _state.HistoryFor(since: 5);
+        Assert.Equal((21L, 1020L, TopicState.KeptHistory), (all[0].Seq, all[^1].Seq, all.Count));
+        Assert.Empty(_state.HistoryFor(since: 1020));
+    }
 }
