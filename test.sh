@@ -21,13 +21,18 @@ failed=0
 
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 finish() {
-  # The failed .NET tests again, with the first line of their message: the end of a long log is what gets read.
+  # The failed .NET tests again, with their message (an assertion's expected and actual values) and the test's own
+  # line that failed: the end of a long log is what gets read, and often all there is of a CI run.
   [[ $failed == 0 ]] || node -e '
     const fs = require("fs");
+    const text = s => s.replace(/&quot;/g, "\"").replace(/&apos;/g, "'"'"'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
     for (const trx of process.argv.slice(1)) {
       const xml = fs.readFileSync(trx, "utf8");
-      for (const m of xml.matchAll(/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>[\s\S]*?<Message>([^<]*)/g))
-        console.log(`FAILED ${m[1]}: ${m[2].split("\n")[0].slice(0, 300)}`);
+      for (const m of xml.matchAll(/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>[\s\S]*?<Message>([^<]*)<\/Message>(?:\s*<StackTrace>([^<]*))?/g)) {
+        const message = text(m[2]).split("\n").map(l => l.trim()).filter(l => l).slice(0, 8).join(" | ").slice(0, 600);
+        const at = text(m[3] ?? "").split("\n").find(l => /SocketStarter\..*:line \d+/.test(l) && !/TestCluster|ChatLoad|ChatClient/.test(l));
+        console.log(`FAILED ${m[1]}: ${message}${at ? ` (${at.trim()})` : ""}`);
+      }
     }' $(compgen -G "$results/*.trx") 2>/dev/null
   echo "$passed passed, $failed failed"
   [[ $failed == 0 ]]

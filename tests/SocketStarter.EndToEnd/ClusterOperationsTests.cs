@@ -26,7 +26,10 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output)
         var (backendA, backendB) = (cluster.Nodes[2], cluster.Nodes[3]);
         await using var load = await ChatLoad.StartAsync(cluster.WebSocketUris[1], clients: 8, rooms: 4, interval: TimeSpan.FromMilliseconds(300));
 
-        var show = await Ssctl(frontend, "cluster show");
+        // Both frontends serve once one backend is up: the second backend may still be joining, so ask
+        // until the leader has moved all four nodes up.
+        var show = await TestCluster.Eventually(() => Ssctl(frontend, "cluster show"),
+            text => Regex.Matches(text, @"\| up \|").Count == 4, Wait);
         Assert.Equal(2, Regex.Matches(show, @"\| \[frontend\] \| up \|").Count);
         Assert.Equal(2, Regex.Matches(show, @"\| \[backend\] \| up \|").Count);
         Assert.Contains("Count: 4 nodes", show);
