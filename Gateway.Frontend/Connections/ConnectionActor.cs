@@ -157,8 +157,13 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
                 break;
             case FrontendCommands.SessionReady ready when ready.SessionId == _sessionId && _link.InFlight is not null:
                 // The step in flight may have died with the session's old incarnation: send it now, and back off
-                // from the start again, rather than wait out a resend interval grown to seconds meanwhile.
-                Send(_link.InFlight.Envelope, retryAfter: _settings.FirstRetry);
+                // from the start again, rather than wait out a resend interval grown to seconds meanwhile. It goes
+                // straight to the session that announced itself: the session proxy may still route its shard to the
+                // old home (a coordinator that had not yet seen the old node removed answered with it; the proxy then
+                // watches that dead region until the remote failure detector gives up, ~1.7 s), and a resend through
+                // it was lost (a backend cut off: a client's message waited 6.7 s instead of 4.6 s). Later resends go
+                // through the proxy again.
+                Send(_link.InFlight.Envelope, retryAfter: _settings.FirstRetry, to: Sender);
                 break;
             case CheckHold:
                 ExpireHeld();
@@ -340,11 +345,14 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
         Send(inFlight.Envelope, retryAfter: TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks)));
     }
 
-    /// <summary>The envelope to its session, sent again after <paramref name="retryAfter"/> unless acknowledged first.</summary>
-    private void Send(ISessionEnvelope envelope, TimeSpan retryAfter)
+    /// <summary>
+    /// The envelope to its session (through the session proxy unless <paramref name="to"/> is the session itself), sent
+    /// again after <paramref name="retryAfter"/> unless acknowledged first.
+    /// </summary>
+    private void Send(ISessionEnvelope envelope, TimeSpan retryAfter, IActorRef? to = null)
     {
         _retryDelay = retryAfter;
-        _sessions.Tell(envelope);
+        (to ?? _sessions).Tell(envelope);
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
 

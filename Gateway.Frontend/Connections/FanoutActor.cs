@@ -219,9 +219,10 @@ public sealed class FanoutActor : ReceiveActor, IWithTimers
             }
     }
 
+    /// <summary>Forwarded: the connection answers a session's <see cref="FrontendCommands.SessionReady"/> to its sender.</summary>
     private void ToConnection(string connectionId, object message)
     {
-        if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Tell(message);
+        if (_byConnection.TryGetValue(connectionId, out var connection)) connection.Forward(message);
     }
 
     private bool ToSession(string sessionId, ReadOnlyMemory<byte> frame, DeliveryReceipt? receipt = null) =>

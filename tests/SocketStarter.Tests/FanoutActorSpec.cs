@@ -139,6 +139,12 @@ public sealed class FanoutActorSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
         fanout.Tell(new FrontendCommands.Acknowledged("s1", "c1", 9));
         oldConnection.ExpectMsg<FrontendCommands.Acknowledged>(a => a.SeqNo == 9);
         newConnection.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        // A session's new incarnation reaches the connection as its sender, so the connection can answer it directly.
+        var session = CreateTestProbe();
+        fanout.Tell(new FrontendCommands.SessionReady("s1", "c2"), session);
+        newConnection.ExpectMsg<FrontendCommands.SessionReady>();
+        Assert.Equal(session.Ref, newConnection.LastSender);
     }
 
     [Fact]
