@@ -49,6 +49,9 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
 
     /// <summary>Where the socket's reader offers client frames: bounded, so a full queue pauses reading.</summary>
     public sealed record GetInbound { public static readonly GetInbound Instance = new(); }
+
+    /// <summary>A session that announced its new incarnation, and until when steps also go to it directly.</summary>
+    private sealed record MovedSession(IActorRef Session, DateTime Until);
     private readonly TaskCompletionSource _channelClosed;
     /// <summary>Made when first needed: most connections never log, and an adapter per actor is 0.3 KB.</summary>
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
@@ -57,6 +60,8 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
     private readonly SessionLink _link;
 
     private string _sessionId = "";
+    /// <summary>The session's new incarnation, which steps also go to directly for a while (see SessionReady).</summary>
+    private MovedSession? _movedSession;
     private readonly SocketWriter _writer;
     private TimeSpan _retryDelay;
     private IActorRef? _inboundWaiting;
@@ -155,15 +160,17 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
             case RetryEnvelope:
                 Resend();
                 break;
-            case FrontendCommands.SessionReady ready when ready.SessionId == _sessionId && _link.InFlight is not null:
+            case FrontendCommands.SessionReady ready when ready.SessionId == _sessionId:
+                // The session proxy may still route the session's shard to its old home for a while (a coordinator
+                // that had not yet seen the old node removed answered with it, and the proxy watches that dead region
+                // until the remote failure detector gives up, ~1.7 s): steps sent through it meanwhile were lost
+                // (a backend cut off: a client's messages waited 6.5-7 s instead of ~5). So for a while each step
+                // also goes straight to the session that announced itself; the session applies a step once and
+                // acknowledges a repeat, and the proxy's copy still covers a session that moves again.
+                _movedSession = new MovedSession(Sender, DateTime.UtcNow + _settings.AlsoToMovedSession);
                 // The step in flight may have died with the session's old incarnation: send it now, and back off
-                // from the start again, rather than wait out a resend interval grown to seconds meanwhile. It goes
-                // straight to the session that announced itself: the session proxy may still route its shard to the
-                // old home (a coordinator that had not yet seen the old node removed answered with it; the proxy then
-                // watches that dead region until the remote failure detector gives up, ~1.7 s), and a resend through
-                // it was lost (a backend cut off: a client's message waited 6.7 s instead of 4.6 s). Later resends go
-                // through the proxy again.
-                Send(_link.InFlight.Envelope, retryAfter: _settings.FirstRetry, to: Sender);
+                // from the start again, rather than wait out a resend interval grown to seconds meanwhile.
+                if (_link.InFlight is { } inFlight) Send(inFlight.Envelope, retryAfter: _settings.FirstRetry);
                 break;
             case CheckHold:
                 ExpireHeld();
@@ -215,6 +222,7 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
     private void StartFreshSession()
     {
         if (_sessionId.Length > 0) _fanout.Tell(new FanoutActor.Unregister(_sessionId, _connectionId));
+        _movedSession = null;
         _sessionId = ResumeToken.NewSessionId();
         var (token, secretHash) = ResumeToken.Create(_sessionId);
         _link.EnqueueFirst(new SessionLink.AttachStep(NewTokenHash: secretHash, ResumeSecret: null));
@@ -345,14 +353,16 @@ public sealed class ConnectionActor : UntypedActor, IWithTimers
         Send(inFlight.Envelope, retryAfter: TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _settings.MaxRetry.Ticks)));
     }
 
-    /// <summary>
-    /// The envelope to its session (through the session proxy unless <paramref name="to"/> is the session itself), sent
-    /// again after <paramref name="retryAfter"/> unless acknowledged first.
-    /// </summary>
-    private void Send(ISessionEnvelope envelope, TimeSpan retryAfter, IActorRef? to = null)
+    /// <summary>The envelope to its session, sent again after <paramref name="retryAfter"/> unless acknowledged first.</summary>
+    private void Send(ISessionEnvelope envelope, TimeSpan retryAfter)
     {
         _retryDelay = retryAfter;
-        (to ?? _sessions).Tell(envelope);
+        _sessions.Tell(envelope);
+        if (_movedSession is { } moved)
+        {
+            if (DateTime.UtcNow < moved.Until) moved.Session.Tell(envelope);
+            else _movedSession = null;
+        }
         Timers.StartSingleTimer(RetryTimer, new RetryEnvelope(), _retryDelay);
     }
 

@@ -18,7 +18,7 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 {
     private static readonly FrontendSettings Settings = new(
         HoldLimit: TimeSpan.FromSeconds(1.5), MaxHeldFrames: 3, MaxQueuedWhileBusy: 2, MaxQueueWait: TimeSpan.FromMilliseconds(500), InboundBuffer: 4, OutboundLimit: 8,
-        FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400),
+        FirstRetry: TimeSpan.FromMilliseconds(200), MaxRetry: TimeSpan.FromMilliseconds(400), AlsoToMovedSession: TimeSpan.FromMinutes(1),
         FramesPerSecond: 1000, FrameBurst: 1000, MaxConnectionsPerAddress: 10);
 
     private readonly TestProbe _sessions;
@@ -116,20 +116,40 @@ public sealed class ConnectionActorSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         connection.Tell(Text(new { type = "say", text = "one" }));
         var sent = _sessions.ExpectMsg<ClientFrame>();
 
-        // The session's new incarnation announces itself; the frame goes to it, not through the session proxy, which
-        // may still route the shard to the old home.
+        // The session's new incarnation announces itself; the frame goes to it directly as well as through the
+        // session proxy, which may still route the shard to the old home.
         var newIncarnation = CreateTestProbe();
         connection.Tell(new FrontendCommands.SessionReady("another session", attach.ConnectionId), newIncarnation);
         newIncarnation.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         connection.Tell(new FrontendCommands.SessionReady(attach.SessionId, attach.ConnectionId), newIncarnation);
         Assert.Equal(sent, newIncarnation.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(3)));
-        _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(sent, _sessions.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(3)));
 
-        // Settled: a later word from the session sends nothing.
+        // Settled: a later word from the session resends nothing; the next frame goes both ways too.
         connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, sent.SeqNo));
         connection.Tell(new FrontendCommands.SessionReady(attach.SessionId, attach.ConnectionId), newIncarnation);
         newIncarnation.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         _sessions.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        connection.Tell(Text(new { type = "say", text = "two" }));
+        var next = newIncarnation.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(3));
+        Assert.Contains("two", next.Payload);
+        Assert.Equal(next, _sessions.ExpectMsg<ClientFrame>(TimeSpan.FromSeconds(3)));
+    }
+
+    [Fact]
+    public void Once_the_moved_session_had_time_to_be_found_steps_go_through_the_session_proxy_only()
+    {
+        var connection = StartConnection(settings: Settings with { AlsoToMovedSession = TimeSpan.FromMilliseconds(200) });
+        var attach = AttachedFresh(connection);
+        connection.Tell(new FrontendCommands.Acknowledged(attach.SessionId, attach.ConnectionId, attach.SeqNo));
+        var newIncarnation = CreateTestProbe();
+        connection.Tell(new FrontendCommands.SessionReady(attach.SessionId, attach.ConnectionId), newIncarnation);
+
+        Thread.Sleep(400);
+        connection.Tell(Text(new { type = "say", text = "later" }));
+        Assert.Contains("later", _sessions.FishForMessage<ClientFrame>(_ => true).Payload);
+        newIncarnation.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class SessionLinkSpec
 {
     private static readonly FrontendSettings Settings = new(
         HoldLimit: TimeSpan.FromSeconds(30), MaxHeldFrames: 8, MaxQueuedWhileBusy: 3, MaxQueueWait: TimeSpan.FromMilliseconds(500), InboundBuffer: 4, OutboundLimit: 8,
-        FirstRetry: TimeSpan.FromMilliseconds(300), MaxRetry: TimeSpan.FromSeconds(2),
+        FirstRetry: TimeSpan.FromMilliseconds(300), MaxRetry: TimeSpan.FromSeconds(2), AlsoToMovedSession: TimeSpan.FromSeconds(3),
         FramesPerSecond: 20, FrameBurst: 100, MaxConnectionsPerAddress: 10);
 
     private static readonly DateTime T0 = new(2026, 12, 2, 12, 0, 0, DateTimeKind.Utc);
