@@ -88,6 +88,23 @@ public static class DowningRules
         }
     }
 
+    /// <summary>
+    /// Whether the observations are a whole, clean picture: nobody unreachable observes anyone (no indirectly connected
+    /// members), and every member that is not unreachable has observed every one that is. In a clean partition that holds
+    /// on a side only once the whole of the other side is observed, by every member of this side: a member across the
+    /// cut cannot be counted as having observed anything, as its records do not reach this side. So a decision taken on
+    /// a whole picture is the one the other side takes on its own, and waiting longer only guards against a picture
+    /// that heals (a member silent for a moment).
+    /// </summary>
+    public static bool IsWholePicture(IReadOnlyCollection<Node> members, IReadOnlyCollection<Unreachable> observations)
+    {
+        var known = members.Select(member => member.Address).ToHashSet();
+        var relevant = observations.Where(o => known.Contains(o.Observer) && known.Contains(o.Subject)).ToHashSet();
+        var subjects = relevant.Select(o => o.Subject).ToHashSet();
+        if (subjects.Count == 0 || relevant.Any(o => subjects.Contains(o.Observer))) return false;
+        return known.Except(subjects).All(observer => subjects.All(subject => relevant.Contains(new Unreachable(observer, subject))));
+    }
+
     /// <summary>Does side <paramref name="a"/> stay against side <paramref name="b"/>?</summary>
     private static bool Survives(IReadOnlyCollection<Node> a, IReadOnlyCollection<Node> b)
     {

@@ -6,19 +6,23 @@ namespace SocketStarter.Shared.Hosting.Membership;
 
 /// <summary>
 /// The cluster's downing provider (<c>akka.cluster.downing-provider-class</c>): Akka's split-brain resolver timing
-/// (act on the leader, once the observations have been stable for <c>split-brain-resolver.stable-after</c>) with
-/// <see cref="DowningRules"/>, which never leave the cluster without a frontend.
+/// (act on the leader, once the observations have been stable for <c>split-brain-resolver.stable-after</c>, or for
+/// <c>socketstarter.downing.whole-picture-stable-after</c> once they are a whole picture:
+/// <see cref="DowningRules.IsWholePicture"/>) with <see cref="DowningRules"/>, which never leave the cluster without a
+/// frontend.
 /// </summary>
 public sealed class ServingFrontendDowning : IDowningProvider
 {
     private readonly ActorSystem _system;
     private readonly TimeSpan _stableAfter;
+    private readonly TimeSpan _wholePictureStableAfter;
 
     /// <summary>The constructor Akka calls for a downing provider.</summary>
     public ServingFrontendDowning(ActorSystem system, Cluster cluster)
     {
         _system = system;
         _stableAfter = system.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+        _wholePictureStableAfter = system.Settings.Config.GetTimeSpan("socketstarter.downing.whole-picture-stable-after", _stableAfter);
     }
     /// <summary>How long shards and singletons of a downed member wait before they start elsewhere (as Akka's resolver:
     /// <c>down-removal-margin</c> when set, else <c>stable-after</c>).</summary>
@@ -27,7 +31,7 @@ public sealed class ServingFrontendDowning : IDowningProvider
             ? _stableAfter
             : _system.Settings.Config.GetTimeSpan("akka.cluster.down-removal-margin");
 
-    public Props DowningActorProps => ServingFrontendDowningActor.Props(_stableAfter);
+    public Props DowningActorProps => ServingFrontendDowningActor.Props(_stableAfter, _wholePictureStableAfter);
 
     public const string ConfigValue =
         "\"SocketStarter.Shared.Hosting.Membership.ServingFrontendDowning, SocketStarter.Shared.Hosting\"";
@@ -39,6 +43,7 @@ public sealed class ServingFrontendDowningActor : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TimeSpan _stableAfter;
+    private readonly TimeSpan _wholePictureStableAfter;
     private readonly Dictionary<Address, Member> _members = new();
     private IReadOnlyList<DowningRules.Unreachable> _observations = [];
     private bool _leader;
@@ -52,11 +57,13 @@ public sealed class ServingFrontendDowningActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(TimeSpan stableAfter) => Akka.Actor.Props.Create(() => new ServingFrontendDowningActor(stableAfter));
+    public static Props Props(TimeSpan stableAfter, TimeSpan wholePictureStableAfter) =>
+        Akka.Actor.Props.Create(() => new ServingFrontendDowningActor(stableAfter, wholePictureStableAfter));
 
-    public ServingFrontendDowningActor(TimeSpan stableAfter)
+    public ServingFrontendDowningActor(TimeSpan stableAfter, TimeSpan wholePictureStableAfter)
     {
         _stableAfter = stableAfter;
+        _wholePictureStableAfter = wholePictureStableAfter;
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
             foreach (var member in state.Members) _members[member.Address] = member;
@@ -99,12 +106,14 @@ public sealed class ServingFrontendDowningActor : ReceiveActor, IWithTimers
 
     private void DecideIfStable()
     {
-        if (!_leader || _observations.Count == 0 || DateTime.UtcNow - _stableSince < _stableAfter) return;
+        if (!_leader || _observations.Count == 0) return;
         var live = _members.Values
             .Where(m => m.Status is not (MemberStatus.Down or MemberStatus.Exiting or MemberStatus.Removed or MemberStatus.Leaving))
             .OrderBy(m => m, Member.AgeOrdering)
             .Select((m, rank) => new DowningRules.Node(m.Address, m.HasRole(ClusterNodeSettings.FrontendRole), rank))
             .ToList();
+        var stableFor = DowningRules.IsWholePicture(live, _observations) ? _wholePictureStableAfter : _stableAfter;
+        if (DateTime.UtcNow - _stableSince < stableFor) return;
         var down = DowningRules.Decide(live, _observations);
         if (down.Count == 0 || down.SetEquals(_downed)) return;
         _downed = down;

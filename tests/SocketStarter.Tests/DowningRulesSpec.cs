@@ -118,6 +118,34 @@ public sealed class DowningRulesSpec
         Assert.Empty(Down());
     }
 
+    private static bool Whole(params (Address Observer, Address Subject)[] observations) =>
+        DowningRules.IsWholePicture(Cluster, observations.Select(o => new Unreachable(o.Observer, o.Subject)).ToList());
+
+    [Fact]
+    public void A_backend_cut_off_is_a_whole_picture_once_every_other_member_has_observed_it_and_so_is_its_own_view()
+    {
+        Assert.False(Whole((Fe1, B2), (Fe2, B2)));
+        Assert.True(Whole((Fe1, B2), (Fe2, B2), (B1, B2)));
+        Assert.True(Whole((B2, Fe1), (B2, Fe2), (B2, B1)));
+    }
+
+    [Fact]
+    public void Half_of_a_clean_partition_observed_is_not_a_whole_picture_as_the_members_across_the_cut_observed_nothing()
+    {
+        // Fe2 and B2 are cut from Fe1 and B1: until B2 is observed too, B2 counts as a member that has not observed Fe2.
+        Assert.False(Whole((Fe1, Fe2), (B1, Fe2)));
+        Assert.True(Whole((Fe1, Fe2), (Fe1, B2), (B1, Fe2), (B1, B2)));
+    }
+
+    [Fact]
+    public void Members_cut_from_each_other_while_others_see_both_are_never_a_whole_picture()
+    {
+        Assert.False(Whole((Fe1, Fe2), (Fe2, Fe1)));
+        Assert.False(Whole((B1, B2), (B2, B1)));
+        Assert.False(Whole((Fe1, B1), (B1, Fe1)));
+        Assert.False(Whole());
+    }
+
     [Fact]
     public void The_observations_are_read_from_akkas_own_reachability_event()
     {
