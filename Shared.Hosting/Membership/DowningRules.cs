@@ -31,8 +31,7 @@ public static class DowningRules
     public static IReadOnlySet<Address> Decide(IReadOnlyCollection<Node> members, IReadOnlyCollection<Unreachable> observations)
     {
         var known = members.ToDictionary(member => member.Address);
-        var relevant = observations.Where(o => known.ContainsKey(o.Observer) && known.ContainsKey(o.Subject)).ToList();
-        var subjects = relevant.Select(o => o.Subject).ToHashSet();
+        var (relevant, subjects) = AmongMembers(members, observations);
         if (subjects.Count == 0) return new HashSet<Address>();
 
         var indirectlyConnected = relevant.Select(o => o.Observer).Where(subjects.Contains).ToHashSet();
@@ -98,11 +97,20 @@ public static class DowningRules
     /// </summary>
     public static bool IsWholePicture(IReadOnlyCollection<Node> members, IReadOnlyCollection<Unreachable> observations)
     {
-        var known = members.Select(member => member.Address).ToHashSet();
-        var relevant = observations.Where(o => known.Contains(o.Observer) && known.Contains(o.Subject)).ToHashSet();
-        var subjects = relevant.Select(o => o.Subject).ToHashSet();
+        var (relevant, subjects) = AmongMembers(members, observations);
         if (subjects.Count == 0 || relevant.Any(o => subjects.Contains(o.Observer))) return false;
-        return known.Except(subjects).All(observer => subjects.All(subject => relevant.Contains(new Unreachable(observer, subject))));
+        return members.Select(member => member.Address).Except(subjects)
+            .All(observer => subjects.All(subject => relevant.Contains(new Unreachable(observer, subject))));
+    }
+
+    /// <summary>The observations between <paramref name="members"/> (a member already down or gone observes and is
+    /// observed no more), and the members they say cannot be reached.</summary>
+    private static (List<Unreachable> Relevant, HashSet<Address> Subjects) AmongMembers(
+        IReadOnlyCollection<Node> members, IReadOnlyCollection<Unreachable> observations)
+    {
+        var known = members.Select(member => member.Address).ToHashSet();
+        var relevant = observations.Where(o => known.Contains(o.Observer) && known.Contains(o.Subject)).ToList();
+        return (relevant, relevant.Select(o => o.Subject).ToHashSet());
     }
 
     /// <summary>Does side <paramref name="a"/> stay against side <paramref name="b"/>?</summary>
